@@ -8,3 +8,21 @@ __version__ = "0.1.0.dev0"
 
 # Each subpackage registers its own Auto classes on import; public names are re-exported here.
 # (Subpackage imports are added as the subpackages land.)
+
+from . import data, metrics  # noqa: E402, F401  (AVSBench / SynthAVS datasets and AVS metrics; no `datasets` import)
+from .models.imagebind import (  # noqa: E402, F401  (public re-exports)
+    ImageBindAudioConfig,
+    ImageBindAudioFeatureExtractor,
+    ImageBindConfig,
+    ImageBindModel,
+    ImageBindTextConfig,
+    ImageBindVisionConfig,
+)
+from .models.tavis import (  # noqa: E402, F401  (public re-exports)
+    TavisConfig,
+    TavisImageProcessorPil,
+    TavisModel,
+    TavisProcessor,
+    TavisSegmentationOutput,
+)
+from .pipelines import AudioVisualSegmentationPipeline, segment_video  # noqa: E402, F401  (registers the task)

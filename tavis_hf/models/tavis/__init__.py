@@ -1,0 +1,30 @@
+"""TAViS (ICCV 2025) in transformers style: config, model, checkpoint converter, loss and SAM2 clip driver.
+
+Importing it registers `TavisConfig` / `TavisModel` (model type `"tavis"`) with transformers' `AutoConfig` and
+`AutoModel`.
+"""
+
+from transformers import AutoConfig, AutoFeatureExtractor, AutoImageProcessor, AutoModel, AutoProcessor
+
+from ..imagebind.feature_extraction_imagebind import ImageBindAudioFeatureExtractor
+from .configuration_tavis import AVSBENCH_CLASSES, TavisConfig, sam2_video_config_dict
+from .image_processing_tavis import TavisImageProcessorPil
+from .modeling_tavis import TavisModel, TavisPreTrainedModel, TavisSegmentationOutput
+from .processing_tavis import TavisProcessor
+
+__all__ = [
+    "AVSBENCH_CLASSES",
+    "TavisConfig",
+    "TavisImageProcessorPil",
+    "TavisModel",
+    "TavisPreTrainedModel",
+    "TavisProcessor",
+    "TavisSegmentationOutput",
+    "sam2_video_config_dict",
+]
+
+AutoConfig.register(TavisConfig.model_type, TavisConfig, exist_ok=True)
+AutoModel.register(TavisConfig, TavisModel, exist_ok=True)
+AutoImageProcessor.register(TavisConfig, image_processor_classes={"pil": TavisImageProcessorPil}, exist_ok=True)
+AutoFeatureExtractor.register(TavisConfig, ImageBindAudioFeatureExtractor, exist_ok=True)
+AutoProcessor.register(TavisConfig, TavisProcessor, exist_ok=True)

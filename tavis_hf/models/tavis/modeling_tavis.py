@@ -1,0 +1,692 @@
+"""TAViS (ICCV 2025): audio-visual segmentation with ImageBind-guided SAM2 prompts.
+
+Frozen ImageBind (vision, text, audio) and a frozen SAM2 image encoder; trainable audio-guided Hiera adapters,
+ImageBind-guided query decomposition (IBQD), a text-bridged pseudo-text prompt, sparse/dense prompt heads, and the
+SAM2 mask decoder. Each frame is decoded with ``num_object_queries`` object prompts plus one global ("binary")
+prompt. Every computation follows ``tavis-official.md`` (§4); deviations of the authors' release are config flags.
+"""
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import AutoModel, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from ..imagebind.modeling_imagebind import ImageBindModel
+from .configuration_tavis import IMAGENET_MEAN, IMAGENET_STD, TavisConfig
+from .loss_tavis import TavisLoss, filter_small_objects, highlight_images
+from .sam2_clip_tavis import TavisSam2ClipDriver, decode_frames_independently
+
+
+@dataclass
+class TavisSegmentationOutput(ModelOutput):
+    r"""Output of [`TavisModel`]. `B` clips, `T` frames, `N` object queries, `P = N + 1` prompts (the last one is the
+    global/binary prompt), `C` classes of the active vocabulary, `S` the input size, `s = S / 4` the SAM2 low-res size.
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`, *optional*): weighted training loss (when `labels` are given).
+        loss_terms (`dict[str, torch.FloatTensor]`, *optional*): every unweighted loss term (`loss_a2t`, `loss_i2t`,
+            `loss_object_bce`, `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`).
+        pred_masks (`torch.FloatTensor` of shape `(B, T, S, S)`): binary (sounding-object) mask logits at input
+            resolution; `> 0` is foreground. This is what the authors evaluate on S4/MS3.
+        object_masks (`torch.FloatTensor` of shape `(B, T, N, S, S)`): per-query object mask logits.
+        object_score_logits (`torch.FloatTensor` of shape `(B, T, P)`): SAM2 object-score logits per prompt.
+        iou_scores (`torch.FloatTensor` of shape `(B, T, P)`): predicted IoU of the selected mask per prompt.
+        low_res_masks (`torch.FloatTensor` of shape `(B, T, P, s, s)`): selected SAM2 mask logits before upsampling.
+        audio_class_logits (`torch.FloatTensor` of shape `(B, T, N, C)`, *optional*): audio-to-text class logits
+            (refined audio token vs class-prompt embedding, scale 20·min(exp(logit_scale), 100)).
+        image_class_logits (`torch.FloatTensor` of shape `(B, T, N, C)`, *optional*): image-to-text class logits of
+            each query's highlight image (computed for the loss, NaN on frames outside `label_frame_mask`, and for
+            AVSS with a `v2t`/`mean` class source).
+        semantic_masks (`torch.LongTensor` of shape `(B, T, S, S)`, *optional*): class index per pixel (0 =
+            background), assembled per `config.avss_assembly`; present when a vocabulary is available.
+        pseudo_text_features (`torch.FloatTensor` of shape `(B, T, P, D_text)`): ImageBind text-trunk features
+            (pre final LayerNorm) of the pseudo-text at its EOT position.
+        sparse_prompts (`torch.FloatTensor` of shape `(B, T, P, 256)`): one sparse SAM2 prompt token per prompt.
+        dense_prompts (`torch.FloatTensor` of shape `(B, T, 256)`): dense prompt (broadcast over the SAM2 grid).
+        imagebind_audio_tokens (`torch.FloatTensor` of shape `(B, T, 1 + 228, D_audio)`): ImageBind audio trunk
+            output (pre head LayerNorm), CLS first.
+    """
+
+    loss: torch.FloatTensor | None = None
+    loss_terms: dict[str, torch.FloatTensor] | None = None
+    pred_masks: torch.FloatTensor | None = None
+    object_masks: torch.FloatTensor | None = None
+    object_score_logits: torch.FloatTensor | None = None
+    iou_scores: torch.FloatTensor | None = None
+    low_res_masks: torch.FloatTensor | None = None
+    audio_class_logits: torch.FloatTensor | None = None
+    image_class_logits: torch.FloatTensor | None = None
+    semantic_masks: torch.LongTensor | None = None
+    pseudo_text_features: torch.FloatTensor | None = None
+    sparse_prompts: torch.FloatTensor | None = None
+    dense_prompts: torch.FloatTensor | None = None
+    imagebind_audio_tokens: torch.FloatTensor | None = None
+
+
+class TavisMLP(nn.Module):
+    """`num_layers` Linear layers with ReLU between them (none after the last), SAM2's MLP layout."""
+
+    def __init__(self, input_dim: int, hidden_dim: int, output_dim: int, num_layers: int):
+        super().__init__()
+        dims = [input_dim] + [hidden_dim] * (num_layers - 1) + [output_dim]
+        self.layers = nn.ModuleList(nn.Linear(d_in, d_out) for d_in, d_out in zip(dims[:-1], dims[1:]))
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            hidden_states = layer(hidden_states)
+            if i < len(self.layers) - 1:
+                hidden_states = F.relu(hidden_states)
+        return hidden_states
+
+
+class TavisAudioAdapter(nn.Module):
+    """Audio-guided Hiera adapter: `(F, adapter_input_dim)` -> per-frame channel bias `(F, block_width)` added to
+    every position of the block input."""
+
+    def __init__(self, input_dim: int, hidden_dim: int, output_dim: int):
+        super().__init__()
+        self.fc1 = nn.Linear(input_dim, hidden_dim)
+        self.fc2 = nn.Linear(hidden_dim, output_dim)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.gelu(self.fc1(audio)))
+
+
+class TavisCrossAttentionLayer(nn.Module):
+    """Post-norm cross-attention: `LN(x + MHA(q = x + query_pos, k = memory, v = memory))` (no key positions)."""
+
+    def __init__(self, hidden_size: int, num_heads: int):
+        super().__init__()
+        self.multihead_attn = nn.MultiheadAttention(hidden_size, num_heads, batch_first=True)
+        self.norm = nn.LayerNorm(hidden_size)
+
+    def forward(
+        self, hidden_states: torch.Tensor, memory: torch.Tensor, query_pos: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`hidden_states (batch, queries, D)`, `memory (batch, keys, D)` -> `(batch, queries, D)`."""
+        query = hidden_states if query_pos is None else hidden_states + query_pos
+        attn_output = self.multihead_attn(query, memory, memory, need_weights=False)[0]
+        return self.norm(hidden_states + attn_output)
+
+
+class TavisQueryDecomposition(nn.Module):
+    """IBQD: learnable queries decompose the ImageBind audio tokens into object queries Q', which seed
+    object-specific residuals on the audio CLS token; each seeded token is then refined by attending (alone) to its
+    frame's audio tokens."""
+
+    def __init__(self, config: TavisConfig):
+        super().__init__()
+        dim = config.imagebind_config.audio_config.hidden_size
+        num_query_layers = 1 if config.ibqd_query_layers == "last_only" else config.ibqd_num_layers
+        self.query_layers_mode = config.ibqd_query_layers
+        self.queries = nn.Embedding(config.num_object_queries, dim)
+        self.query_pos = nn.Embedding(config.num_object_queries, dim)
+        self.query_layers = nn.ModuleList(
+            TavisCrossAttentionLayer(dim, config.ibqd_query_num_heads) for _ in range(num_query_layers)
+        )
+        self.token_residual_proj = nn.Linear(dim, dim)
+        self.token_refiner = nn.ModuleList(
+            TavisCrossAttentionLayer(dim, config.ibqd_refiner_num_heads) for _ in range(config.ibqd_num_layers)
+        )
+
+    def forward(
+        self, audio_tokens: torch.Tensor, audio_cls: torch.Tensor, tile_memory: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            audio_tokens (`(F, L, D)`): ImageBind audio patch tokens (pre head-LN). audio_cls (`(F, D)`): audio CLS.
+            tile_memory (`bool`): reproduce the release's training-time misalignment (token row `N*f + q` attends to
+                frame `(N*f + q) mod F`) instead of each token attending to its own frame.
+
+        Returns:
+            `(query_out (F, N, D), refined_tokens (F, N, D))`.
+        """
+        num_frames = audio_tokens.shape[0]
+        queries = self.queries.weight.unsqueeze(0).expand(num_frames, -1, -1)
+        query_pos = self.query_pos.weight.unsqueeze(0).expand(num_frames, -1, -1)
+        query_out = queries
+        for layer in self.query_layers:
+            # "last_only" has a single layer; "stacked" chains every layer.
+            query_out = layer(query_out, audio_tokens, query_pos=query_pos)
+        num_queries = query_out.shape[1]
+        tokens = (audio_cls.unsqueeze(1) + self.token_residual_proj(query_out)).reshape(-1, 1, audio_cls.shape[-1])
+        if tile_memory:
+            memory = audio_tokens.repeat(num_queries, 1, 1)
+        else:
+            memory = audio_tokens.repeat_interleave(num_queries, dim=0)
+        for layer in self.token_refiner:
+            tokens = layer(tokens, memory)
+        return query_out, tokens.view(num_frames, num_queries, -1)
+
+
+class TavisPseudoTextGenerator(nn.Module):
+    """Maps an audio token to `length` pseudo-text token embeddings and logits over their EOT position."""
+
+    def __init__(self, config: TavisConfig):
+        super().__init__()
+        audio_dim = config.imagebind_config.audio_config.hidden_size
+        text_dim = config.imagebind_config.text_config.hidden_size
+        self.length = config.pseudo_text_length
+        self.eot_logits = nn.Linear(audio_dim, self.length)
+        self.token_embeds = nn.Linear(audio_dim, self.length * text_dim)
+
+    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(M, D_audio)` -> `(eot_positions (M,) long, token_embeds (M, length, D_text))`."""
+        eot_positions = self.eot_logits(audio).argmax(dim=-1)
+        return eot_positions, self.token_embeds(audio).view(audio.shape[0], self.length, -1)
+
+
+class TavisPreTrainedModel(PreTrainedModel):
+    config: TavisConfig
+    base_model_prefix = "tavis"
+    main_input_name = "pixel_values"
+    input_modalities = ("video", "audio", "text")
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+    _no_split_modules = [
+        "TavisCrossAttentionLayer",
+        "TavisAudioAdapter",
+        "Sam2MultiScaleBlock",
+        "Sam2VideoTwoWayAttentionBlock",
+        "Sam2VideoMemoryAttentionLayer",
+    ]
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        """Release initialisation of the TAViS heads: adapters trunc-normal(0.02) with zero biases, IBQD attention
+        Xavier-uniform with zero biases, queries N(0, 1); other layers by the base rule (normal(0.02))."""
+        std = self.config.initializer_range
+        if isinstance(module, TavisAudioAdapter):
+            for linear in (module.fc1, module.fc2):
+                init.trunc_normal_(linear.weight, std=std)
+                init.zeros_(linear.bias)
+        elif isinstance(module, TavisCrossAttentionLayer):
+            attn = module.multihead_attn
+            init.xavier_uniform_(attn.in_proj_weight)
+            init.xavier_uniform_(attn.out_proj.weight)
+            init.zeros_(attn.in_proj_bias)
+            init.zeros_(attn.out_proj.bias)
+            init.ones_(module.norm.weight)
+            init.zeros_(module.norm.bias)
+        elif isinstance(module, TavisQueryDecomposition):
+            init.normal_(module.queries.weight, std=1.0)
+            init.normal_(module.query_pos.weight, std=1.0)
+        else:
+            super()._init_weights(module)
+
+
+class TavisModel(TavisPreTrainedModel):
+    """TAViS: SAM2 video model + frozen ImageBind + TAViS heads.
+
+    State-dict layout: `sam2.*` (a transformers `Sam2VideoModel`; the audio adapters are applied in front of its Hiera
+    blocks by [`TavisModel.get_image_features`]), `imagebind.*` (`ImageBindModel`), `audio_adapters.{i}.fc1/fc2`,
+    `ibqd.*`, `pseudo_text.*`, `text_prompt_proj`, `query_proj`, `audio_prompt_mlp`, `global_audio_prompt_proj`,
+    `sparse_prompt_mlp`, `dense_prompt_proj`, `adapter_audio_proj`.
+
+    Trainable: everything except ImageBind, the SAM2 image encoder (Hiera + FPN) and, unless
+    `config.train_pseudo_text`, the pseudo-text generator (which the release never trains).
+    """
+
+    def __init__(self, config: TavisConfig):
+        super().__init__(config)
+        self.sam2 = AutoModel.from_config(config.sam2_config)
+        self.imagebind = ImageBindModel._from_config(config.imagebind_config)
+        audio_dim = config.imagebind_config.audio_config.hidden_size
+        text_dim = config.imagebind_config.text_config.hidden_size
+        vision_dim = config.imagebind_config.vision_config.hidden_size
+        prompt_dim = config.prompt_hidden_dim
+        blocks = self.sam2.vision_encoder.backbone.blocks
+        self.audio_adapters = nn.ModuleList(
+            TavisAudioAdapter(config.adapter_input_dim, config.adapter_hidden_dim, block.dim) for block in blocks
+        )
+        self.adapter_audio_proj = nn.Linear(audio_dim, config.adapter_input_dim)
+        self.ibqd = TavisQueryDecomposition(config)
+        self.pseudo_text = TavisPseudoTextGenerator(config)
+        self.text_prompt_proj = nn.Linear(text_dim, prompt_dim)
+        self.query_proj = nn.Linear(audio_dim, prompt_dim)
+        self.audio_prompt_mlp = TavisMLP(prompt_dim, prompt_dim, prompt_dim, 3)
+        self.global_audio_prompt_proj = nn.Linear(audio_dim, prompt_dim)
+        self.sparse_prompt_mlp = TavisMLP(2 * prompt_dim, prompt_dim, prompt_dim, 3)
+        self.dense_prompt_proj = nn.Linear(vision_dim, prompt_dim)
+        self.criterion = TavisLoss(config)  # parameter-free
+        self._vocabulary: dict | None = None
+        self.post_init()
+        self.freeze_frozen_modules()
+
+    @classmethod
+    def from_pretrained_backbones(
+        cls, config: TavisConfig, sam2: str | PreTrainedModel, imagebind: str | PreTrainedModel
+    ) -> "TavisModel":
+        """A new TAViS model (heads at the release initialisation) on pretrained backbones, to train from scratch.
+
+        Args:
+            config ([`TavisConfig`]): must describe the same SAM2 and ImageBind architectures as the checkpoints.
+            sam2 (`str` or `Sam2VideoModel`): a transformers SAM2 video checkpoint (TAViS: `facebook/sam2-hiera-large`,
+                SAM 2.0) or model. Its weights do not depend on the image size: a 1024-px checkpoint serves 224 px.
+            imagebind (`str` or `ImageBindModel`): a folder written by `convert_imagebind` (or a model).
+
+        Raises:
+            RuntimeError: listing missing/unexpected keys or shape mismatches (strict loading).
+        """
+        model = cls(config)
+        if isinstance(sam2, str):
+            sam2 = AutoModel.from_pretrained(sam2)
+        if isinstance(imagebind, str):
+            imagebind = ImageBindModel.from_pretrained(imagebind)
+        model.sam2.load_state_dict(sam2.state_dict(), strict=True)
+        model.imagebind.load_state_dict(imagebind.state_dict(), strict=True)
+        return model
+
+    # ------------------------------------------------------------------------------------------------- freezing
+    def freeze_frozen_modules(self) -> None:
+        """Set `requires_grad=False` on ImageBind, the SAM2 image encoder and (unless `train_pseudo_text`) the
+        pseudo-text generator; everything else is trainable."""
+        for module in (self.imagebind, self.sam2.vision_encoder):
+            module.requires_grad_(False)
+        self.pseudo_text.requires_grad_(self.config.train_pseudo_text)
+
+    def train(self, mode: bool = True):
+        """As `nn.Module.train`, but ImageBind stays in eval mode unless `config.imagebind_train_mode` (the release
+        trains with the audio tower's drop path active)."""
+        super().train(mode)
+        if mode and not self.config.imagebind_train_mode:
+            self.imagebind.eval()
+        return self
+
+    # ----------------------------------------------------------------------------------------------- vocabulary
+    @torch.no_grad()
+    def _encode_vocabulary(self, class_input_ids: torch.LongTensor) -> dict:
+        if class_input_ids.ndim != 2:
+            raise ValueError(f"class_input_ids must have shape (num_classes, 77); got {tuple(class_input_ids.shape)}")
+        ids = class_input_ids.to(self.imagebind.text_logit_scale.device)
+        text_model = self.imagebind.text_model
+        hidden = text_model(input_ids=ids).last_hidden_state
+        hidden = hidden[torch.arange(ids.shape[0], device=ids.device), ids.argmax(dim=-1)]
+        return {"input_ids": ids.clone(), "hidden": hidden, "embeds": self.imagebind.project_text_tokens(hidden)}
+
+    def set_vocabulary(self, class_input_ids: torch.LongTensor, labels: list[str] | None = None) -> None:
+        """Encode and cache the class prompts (`(C, 77)` token ids of `config.prompt_template` filled with each
+        label, class 0 = background) once; later forwards without `class_input_ids` use them. With `labels`, the
+        config's `id2label`/`label2id` are replaced (open-vocabulary inference)."""
+        if labels is not None:
+            if len(labels) != class_input_ids.shape[0]:
+                raise ValueError(f"{len(labels)} labels for {class_input_ids.shape[0]} class prompts")
+            self.config.id2label = dict(enumerate(labels))
+            self.config.label2id = {label: i for i, label in enumerate(labels)}
+        self._vocabulary = self._encode_vocabulary(class_input_ids)
+
+    def _get_vocabulary(self, class_input_ids: torch.LongTensor | None) -> dict | None:
+        """The cached vocabulary, (re-)encoded when new ids are given or the model moved to another device/dtype."""
+        cached = self._vocabulary
+        if class_input_ids is None and cached is None:
+            return None
+        ids = cached["input_ids"] if class_input_ids is None else class_input_ids
+        reference = self.imagebind.text_logit_scale
+        if (
+            cached is None
+            or cached["hidden"].device != reference.device
+            or cached["hidden"].dtype != reference.dtype
+            or cached["input_ids"].shape != ids.shape
+            or not torch.equal(cached["input_ids"], ids.to(cached["input_ids"].device))
+        ):
+            self._vocabulary = self._encode_vocabulary(ids)
+        return self._vocabulary
+
+    # --------------------------------------------------------------------------------------------- components
+    def get_image_features(
+        self, pixel_values: torch.Tensor, adapter_input: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+        """SAM2 image encoder with the audio adapters added before every Hiera block.
+
+        Args:
+            pixel_values (`(F, 3, S, S)`): ImageNet-normalised frames. adapter_input (`(F, adapter_input_dim)`).
+
+        Returns:
+            `(top (F, 256, S/16, S/16), [s0 (F, 32, S/4, S/4), s1 (F, 64, S/8, S/8)] after conv_s0/conv_s1,
+            top_position_encoding (F, 256, S/16, S/16))`.
+        """
+        vision = self.sam2.vision_encoder
+        backbone = vision.backbone
+        hidden_states = backbone.patch_embed(pixel_values)
+        hidden_states = hidden_states + backbone._get_pos_embed(hidden_states.shape[1:3])
+        stage_outputs = []
+        for i, block in enumerate(backbone.blocks):
+            bias = self.audio_adapters[i](adapter_input).to(hidden_states.dtype)
+            hidden_states = block(hidden_states + bias[:, None, None, :])
+            if i in backbone.stage_ends:
+                stage_outputs.append(hidden_states)
+        fpn_states, fpn_positions = vision.neck(tuple(stage_outputs))
+        levels = vision.num_feature_levels
+        fpn_states, fpn_positions = fpn_states[-levels:][::-1], fpn_positions[-levels:][::-1]
+        decoder = self.sam2.mask_decoder
+        high_res = [decoder.conv_s0(fpn_states[0]), decoder.conv_s1(fpn_states[1])]
+        return fpn_states[-1], high_res, fpn_positions[-1]
+
+    def _pseudo_text_features(self, sources: torch.Tensor) -> torch.Tensor:
+        """Pseudo-text features `(M, D_text)` of audio tokens `(M, D_audio)`: the ImageBind text trunk (pre final-LN)
+        at the predicted EOT position of the generated token embeddings (no start token, causal mask).
+
+        Because of the causal mask the feature at position k depends only on positions 0..k, so the trunk is run on
+        the first `max(k) + 1` (≤ `pseudo_text_length`) positions instead of 77 padded ones: identical results."""
+        grad = self.config.train_pseudo_text and torch.is_grad_enabled()
+        with nullcontext() if grad else torch.no_grad():
+            eot_positions, token_embeds = self.pseudo_text(sources)
+            length = int(eot_positions.max()) + 1
+            hidden = self.imagebind.text_model(
+                inputs_embeds=token_embeds[:, :length], eos_positions=eot_positions
+            ).last_hidden_state
+            features = hidden[torch.arange(hidden.shape[0], device=hidden.device), eot_positions]
+        return features
+
+    def _imagebind_view(self, frames: torch.Tensor) -> torch.Tensor:
+        """[0, 1] frames `(M, 3, H, W)` -> ImageBind vision input (bilinear resize, optional CLIP normalisation)."""
+        size = self.config.imagebind_image_size
+        if frames.shape[-1] != size or frames.shape[-2] != size:
+            frames = F.interpolate(frames, size=(size, size), mode="bilinear", align_corners=False)
+        if self.config.imagebind_clip_normalize:
+            mean, std = (
+                torch.tensor(stat, dtype=frames.dtype, device=frames.device).view(1, 3, 1, 1)
+                for stat in (self.config.imagebind_image_mean, self.config.imagebind_image_std)
+            )
+            frames = (frames - mean) / std
+        return frames
+
+    def compute_prompts(
+        self, imagebind_pixel_values: torch.Tensor, input_features: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Prompts of `F` frames from ImageBind (tavis-official.md §4.1–4.4).
+
+        Args:
+            imagebind_pixel_values (`(F, 3, s, s)`): ImageBind vision input (see `forward`).
+            input_features (`(F, 1, 128, 204)`): normalised ImageBind log-mel clip of each frame.
+
+        Returns:
+            dict with `audio_hidden (F, 229, Da)`, `query_out (F, N, Da)`, `refined_tokens (F, N, Da)`,
+            `pseudo_text (F, P, Dt)`, `text_prompts`/`audio_prompts`/`sparse (F, P, 256)`, `dense (F, 256)`,
+            `adapter_input (F, adapter_input_dim)`.
+        """
+        with torch.no_grad():
+            audio_hidden = self.imagebind.audio_model(input_features).last_hidden_state
+            vision_cls = self.imagebind.vision_model(imagebind_pixel_values).last_hidden_state[:, 0]
+        audio_cls, audio_tokens = audio_hidden[:, 0], audio_hidden[:, 1:]
+        tile = self.training and self.config.ibqd_token_memory_alignment == "tile"
+        query_out, refined = self.ibqd(audio_tokens, audio_cls, tile_memory=tile)
+        num_frames, num_queries = refined.shape[:2]
+        sources = torch.cat([refined.reshape(num_frames * num_queries, -1), audio_cls], dim=0)
+        pseudo = self._pseudo_text_features(sources)
+        pseudo = torch.cat([pseudo[: num_frames * num_queries].view(num_frames, num_queries, -1),
+                            pseudo[num_frames * num_queries :, None]], dim=1)  # fmt: skip
+        text_prompts = self.text_prompt_proj(pseudo)
+        audio_prompts = torch.cat(
+            [self.audio_prompt_mlp(self.query_proj(query_out)), self.global_audio_prompt_proj(audio_cls)[:, None]],
+            dim=1,
+        )
+        return {
+            "audio_hidden": audio_hidden,
+            "query_out": query_out,
+            "refined_tokens": refined,
+            "pseudo_text": pseudo,
+            "text_prompts": text_prompts,
+            "audio_prompts": audio_prompts,
+            "sparse": self.sparse_prompt_mlp(torch.cat([audio_prompts, text_prompts], dim=-1)),
+            "dense": self.dense_prompt_proj(vision_cls),
+            "adapter_input": self.adapter_audio_proj(audio_tokens).mean(dim=1),
+        }
+
+    def image_class_logits(
+        self, object_logits: torch.Tensor, raw_frames: torch.Tensor, class_embeds: torch.Tensor
+    ) -> torch.Tensor:
+        """Image-to-text logits of each query's highlight image (frozen ImageBind vision, gradient into the masks).
+
+        `object_logits (F, N, S, S)`, `raw_frames (F, 3, S, S)` in [0, 1], `class_embeds (C, D)` -> `(F, N, C)`."""
+        highlights = highlight_images(
+            torch.sigmoid(object_logits.float()),
+            raw_frames.float(),
+            blur=self.config.highlight_blur,
+            kernel_size=self.config.highlight_kernel_size,
+            **({"sigma": self.config.highlight_sigma} if self.config.highlight_blur == "gaussian" else {}),
+        )
+        num_frames, num_queries = highlights.shape[:2]
+        pixels = self._imagebind_view(highlights.flatten(0, 1)).to(class_embeds.dtype)
+        cls = self.imagebind.vision_model(pixels).last_hidden_state[:, 0]
+        image_embeds = self.imagebind.project_image_tokens(cls).view(num_frames, num_queries, -1)
+        return image_embeds @ class_embeds.T
+
+    def assemble_semantic_masks(
+        self, object_logits: torch.Tensor, binary_logits: torch.Tensor, class_probs: torch.Tensor
+    ) -> torch.LongTensor:
+        """AVSS map from object masks and per-query class distributions (tavis-official.md §4.9, inferred).
+
+        `object_logits (F, N, S, S)`, `binary_logits (F, S, S)`, `class_probs (F, N, C)` (softmax, class 0 =
+        background) -> `(F, S, S)` long. `"soft"`: argmax over classes c ≥ 1 of Σ_q p_q(c)·σ(m_q); `"hard"`: each
+        query paints its argmax class where σ(m_q) > 0.5, most confident last. Both keep only the binary
+        foreground (binary logit > 0)."""
+        object_probs = torch.sigmoid(object_logits.float())
+        class_probs = class_probs.float()
+        if self.config.avss_assembly == "soft":
+            scores = torch.einsum("fnc,fnhw->fchw", class_probs[..., 1:], object_probs)
+            semantic = scores.argmax(dim=1) + 1
+        else:
+            confidence, classes = class_probs.max(dim=-1)
+            semantic = torch.zeros_like(binary_logits, dtype=torch.long)
+            order = confidence.argsort(dim=1)
+            frames = torch.arange(object_probs.shape[0], device=object_probs.device)
+            for rank in range(order.shape[1]):
+                query = order[:, rank]
+                cls = classes[frames, query]
+                paint = (object_probs[frames, query] > 0.5) & (cls[:, None, None] > 0)
+                semantic = torch.where(paint, cls[:, None, None], semantic)
+        return torch.where(binary_logits > 0, semantic, torch.zeros_like(semantic))
+
+    # ------------------------------------------------------------------------------------------------- forward
+    def _check_inputs(self, pixel_values, imagebind_pixel_values, input_features, labels, label_frame_mask):
+        if pixel_values is None or input_features is None:
+            raise ValueError("TavisModel needs pixel_values (B, T, 3, S, S) and input_features (B, T, 1, 128, 204)")
+        if pixel_values.ndim != 5 or pixel_values.shape[2] != 3:
+            raise ValueError(f"pixel_values must have shape (B, T, 3, S, S); got {tuple(pixel_values.shape)}")
+        size = self.config.image_size
+        if tuple(pixel_values.shape[-2:]) != (size, size):
+            raise ValueError(
+                f"pixel_values are {pixel_values.shape[-2]}x{pixel_values.shape[-1]} but the SAM2 config supports "
+                f"{size}x{size} only (config.image_size); resize the frames or build a config for that size"
+            )
+        batch_size, num_frames = pixel_values.shape[:2]
+        if input_features.ndim != 5 or tuple(input_features.shape[:2]) != (batch_size, num_frames):
+            raise ValueError(
+                f"input_features must have shape (B, T, 1, 128, 204) with one audio clip per frame "
+                f"(B={batch_size}, T={num_frames}); got {tuple(input_features.shape)}"
+            )
+        if imagebind_pixel_values is not None and (
+            imagebind_pixel_values.ndim != 5 or tuple(imagebind_pixel_values.shape[:2]) != (batch_size, num_frames)
+        ):
+            raise ValueError(
+                f"imagebind_pixel_values must have shape (B, T, 3, s, s) with B={batch_size}, T={num_frames}; "
+                f"got {tuple(imagebind_pixel_values.shape)}"
+            )
+        if labels is not None and tuple(labels.shape) != (batch_size, num_frames, size, size):
+            raise ValueError(
+                f"labels must have shape (B, T, S, S) = {(batch_size, num_frames, size, size)}; "
+                f"got {tuple(labels.shape)}"
+            )
+        if label_frame_mask is not None and tuple(label_frame_mask.shape) != (batch_size, num_frames):
+            raise ValueError(f"label_frame_mask must have shape (B, T); got {tuple(label_frame_mask.shape)}")
+
+    def forward(
+        self,
+        pixel_values: torch.FloatTensor | None = None,
+        imagebind_pixel_values: torch.FloatTensor | None = None,
+        input_features: torch.FloatTensor | None = None,
+        class_input_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        label_frame_mask: torch.BoolTensor | None = None,
+        temporal: str | None = None,
+        return_dict: bool = True,
+        **kwargs,
+    ) -> TavisSegmentationOutput | tuple:
+        r"""
+        Args:
+            pixel_values (`torch.FloatTensor` of shape `(B, T, 3, S, S)`): ImageNet-normalised frames (SAM2 view),
+                `S = config.image_size`. The raw [0, 1] frames used for the highlight images (and for the ImageBind
+                view when `imagebind_pixel_values` is omitted) are recovered by un-normalising these.
+            imagebind_pixel_values (`torch.FloatTensor` of shape `(B, T, 3, s, s)`, *optional*): ImageBind vision
+                view of the frames (`s = config.imagebind_image_size`; release: 112 px bilinear, unnormalised). If
+                omitted it is derived from `pixel_values`.
+            input_features (`torch.FloatTensor` of shape `(B, T, 1, 128, 204)`): the normalised ImageBind log-mel
+                clip of each frame.
+            class_input_ids (`torch.LongTensor` of shape `(C, 77)`, *optional*): tokenised class prompts
+                (`config.prompt_template` of each label, class 0 background). Encoded once and cached; without it,
+                the vocabulary set by [`set_vocabulary`] is used. Needed for class logits, semantic masks and loss.
+            labels (`torch.LongTensor` of shape `(B, T, S, S)`, *optional*): class-index maps (0 = background). When
+                given, the training loss is computed on the annotated frames.
+            label_frame_mask (`torch.BoolTensor` of shape `(B, T)`, *optional*): which frames are annotated
+                (default: all).
+            temporal (`str`, *optional*): `"per-frame"` (every frame decoded independently, the authors' evaluation)
+                or `"clip"` (SAM2 memory over the clip, frame 0 conditioning); default `config.temporal`.
+            return_dict (`bool`): return a [`TavisSegmentationOutput`] (default) or a tuple.
+        """
+        self._check_inputs(pixel_values, imagebind_pixel_values, input_features, labels, label_frame_mask)
+        temporal = self.config.temporal if temporal is None else temporal
+        if temporal not in ("per-frame", "clip"):
+            raise ValueError(f"temporal must be 'per-frame' or 'clip'; got {temporal!r}")
+        vocabulary = self._get_vocabulary(class_input_ids)
+        if labels is not None and vocabulary is None:
+            raise ValueError(
+                "labels were given but no class vocabulary: pass class_input_ids or call model.set_vocabulary(...)"
+            )
+        if labels is not None:
+            num_classes = vocabulary["hidden"].shape[0]
+            if bool(((labels < 0) | (labels >= num_classes)).any()):
+                unknown = sorted(set(labels[(labels < 0) | (labels >= num_classes)].unique().tolist()))
+                raise ValueError(f"labels contain class ids {unknown} outside the vocabulary of {num_classes} classes")
+
+        batch_size, num_frames = pixel_values.shape[:2]
+        size = self.config.image_size
+        dtype = self.sam2.mask_decoder.iou_token.weight.dtype
+        frames = pixel_values.flatten(0, 1).to(dtype)
+        mean, std = (
+            torch.tensor(stat, device=frames.device).view(1, 3, 1, 1) for stat in (IMAGENET_MEAN, IMAGENET_STD)
+        )
+        raw_frames = frames.float() * std + mean
+        if imagebind_pixel_values is None:
+            ib_pixels = self._imagebind_view(raw_frames)
+        else:
+            ib_pixels = imagebind_pixel_values.flatten(0, 1)
+        ib_dtype = self.imagebind.text_logit_scale.dtype
+        prompts = self.compute_prompts(ib_pixels.to(ib_dtype), input_features.flatten(0, 1).to(ib_dtype))
+        sparse, dense = prompts["sparse"].to(dtype), prompts["dense"].to(dtype)
+
+        top, high_res, top_position = self.get_image_features(frames, prompts["adapter_input"].to(dtype))
+
+        def clip_view(tensor):
+            return None if tensor is None else tensor.reshape(batch_size, num_frames, *tensor.shape[1:])
+
+        height, width = top.shape[-2:]
+        dense_maps = clip_view(dense[:, :, None, None].expand(-1, -1, height, width))
+        high_res = tuple(clip_view(feature) for feature in high_res)
+        decoder_flags = {
+            "multimask_best_iou": self.config.multimask_best_iou,
+            "object_score_suppression": self.config.object_score_suppression,
+        }
+        if temporal == "per-frame":
+            decoded = decode_frames_independently(
+                self.sam2, clip_view(top), high_res, clip_view(sparse), dense_maps,
+                object_score_threshold=self.config.object_pointer_threshold, **decoder_flags,
+            )  # fmt: skip
+        else:
+            driver = TavisSam2ClipDriver(
+                self.sam2,
+                object_pointer_threshold=self.config.object_pointer_threshold,
+                memory_dtype=torch.bfloat16 if self.config.clip_memory_bfloat16 else None,
+                **decoder_flags,
+            )
+            decoded = driver(
+                vision_features=(clip_view(top), clip_view(top_position), high_res),
+                sparse_prompts=clip_view(sparse),
+                dense_prompts=dense_maps,
+                image_size=size,
+            )
+        decoded = {key: value.flatten(0, 1) for key, value in decoded.items()}
+
+        low_res = decoded["low_res_masks"].float()
+        masks = F.interpolate(low_res, size=(size, size), mode="bilinear", align_corners=False)
+        num_queries = self.config.num_object_queries
+        object_logits = masks[:, :num_queries]
+        binary_logits = masks[:, -1] if self.config.binary_prompt else object_logits.max(dim=1).values
+
+        audio_class_logits = image_class_logits = semantic = None
+        if vocabulary is not None:
+            class_embeds = vocabulary["embeds"].to(ib_dtype)
+            audio_embeds = self.imagebind.project_audio_tokens(prompts["refined_tokens"])
+            audio_class_logits = audio_embeds @ class_embeds.T
+            if labels is None:  # inference: assemble the semantic map
+                class_source = self.config.avss_class_source
+                if class_source != "a2t":
+                    image_class_logits = self.image_class_logits(object_logits, raw_frames, class_embeds)
+                logits = {"a2t": [audio_class_logits], "v2t": [image_class_logits]}.get(
+                    class_source, [audio_class_logits, image_class_logits]
+                )
+                class_probs = torch.stack([logit.softmax(-1) for logit in logits]).mean(0).detach()
+                semantic = self.assemble_semantic_masks(object_logits.detach(), binary_logits.detach(), class_probs)
+
+        loss = loss_terms = None
+        if labels is not None:
+            loss, loss_terms, image_class_logits = self._compute_loss(
+                labels, label_frame_mask, object_logits, binary_logits, audio_class_logits, raw_frames,
+                prompts["pseudo_text"], vocabulary,
+            )  # fmt: skip
+
+        output = TavisSegmentationOutput(
+            loss=loss,
+            loss_terms=loss_terms,
+            pred_masks=clip_view(binary_logits),
+            object_masks=clip_view(object_logits),
+            object_score_logits=clip_view(decoded["object_score_logits"]),
+            iou_scores=clip_view(decoded["iou_scores"]),
+            low_res_masks=clip_view(low_res),
+            audio_class_logits=clip_view(audio_class_logits),
+            image_class_logits=clip_view(image_class_logits),
+            semantic_masks=clip_view(semantic),
+            pseudo_text_features=clip_view(prompts["pseudo_text"]),
+            sparse_prompts=clip_view(prompts["sparse"]),
+            dense_prompts=clip_view(prompts["dense"]),
+            imagebind_audio_tokens=clip_view(prompts["audio_hidden"]),
+        )
+        return output if return_dict else output.to_tuple()
+
+    def _compute_loss(
+        self, labels, label_frame_mask, object_logits, binary_logits, audio_class_logits, raw_frames, pseudo_text,
+        vocabulary,
+    ):  # fmt: skip
+        """Loss on the annotated frames. Returns `(loss, terms, image_class_logits (F, N, C))`, NaN on frames that
+        are not annotated (highlight images are only computed where the loss needs them)."""
+        labels = filter_small_objects(labels, self.config.min_object_area).flatten(0, 1)
+        if label_frame_mask is None:
+            selected = torch.arange(labels.shape[0], device=labels.device)
+        else:
+            selected = label_frame_mask.flatten().nonzero().squeeze(1).to(labels.device)
+        if selected.numel() == 0:
+            raise ValueError("label_frame_mask selects no annotated frame")
+        class_embeds = vocabulary["embeds"].to(audio_class_logits.dtype)
+        image_class_logits = self.image_class_logits(object_logits[selected], raw_frames[selected], class_embeds)
+        num_queries = self.config.num_object_queries
+        terms = self.criterion(
+            object_logits=object_logits[selected],
+            binary_logits=binary_logits[selected],
+            audio_class_logits=audio_class_logits[selected],
+            image_class_logits=image_class_logits,
+            pseudo_text_features=pseudo_text[selected, :num_queries],
+            class_text_hidden=vocabulary["hidden"],
+            labels=labels[selected],
+        )
+        loss_terms = {name: value for name, value in terms.items() if name.startswith("loss_")}
+        all_frames = image_class_logits.new_full((labels.shape[0], *image_class_logits.shape[1:]), float("nan"))
+        all_frames[selected] = image_class_logits
+        return terms["loss"], loss_terms, all_frames
+
+
+__all__ = ["TavisModel", "TavisPreTrainedModel", "TavisSegmentationOutput"]

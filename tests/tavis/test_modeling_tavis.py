@@ -1,0 +1,305 @@
+"""TavisConfig / TavisModel on the tiny configuration (CPU, random weights)."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from huggingface_hub.errors import StrictDataclassClassValidationError
+from transformers import AutoConfig, AutoModel
+
+import tavis_hf  # noqa: F401  (registers the Auto classes)
+from tavis_hf.models.imagebind import ImageBindConfig
+from tavis_hf.models.tavis import AVSBENCH_CLASSES, TavisConfig, TavisModel, sam2_video_config_dict
+from tavis_hf.models.tavis.convert_tavis import save_remote_code
+
+SIZE = 64
+NUM_CLASSES = 4
+LOSS_TERMS = ("loss_a2t", "loss_i2t", "loss_object_bce", "loss_object_iou", "loss_a2pt", "loss_binary_bce",
+              "loss_binary_iou")  # fmt: skip
+
+
+def make_model(seed=0, **overrides) -> TavisModel:
+    torch.manual_seed(seed)
+    return TavisModel(TavisConfig.tiny(**overrides))
+
+
+def make_inputs(batch_size=2, num_frames=2, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        "pixel_values": torch.randn(batch_size, num_frames, 3, SIZE, SIZE, generator=generator),
+        "input_features": torch.randn(batch_size, num_frames, 1, 128, 204, generator=generator),
+    }
+
+
+def class_ids(num_classes=NUM_CLASSES, offset=100):
+    ids = torch.zeros(num_classes, 77, dtype=torch.long)
+    ids[:, 0] = 49406
+    ids[:, 1] = torch.arange(num_classes) + offset
+    ids[:, 2] = 49407
+    return ids
+
+
+def make_labels(batch_size=2, num_frames=2):
+    labels = torch.zeros(batch_size, num_frames, SIZE, SIZE, dtype=torch.long)
+    labels[:, :, 8:30, 8:30] = 1
+    labels[0, :, 36:60, 30:56] = 3
+    return labels
+
+
+@pytest.fixture(scope="module")
+def eval_model():
+    return make_model().eval()
+
+
+# ---------------------------------------------------------------------------------------------------------- config
+def test_release_config_is_sam2_0_hiera_large_with_release_flags():
+    config = TavisConfig.release()
+    backbone = config.sam2_config.vision_config.backbone_config
+    assert backbone.blocks_per_stage == [2, 6, 36, 4] and backbone.embed_dim_per_stage == [144, 288, 576, 1152]
+    assert backbone.window_size_per_stage == [8, 4, 16, 8] and backbone.global_attention_blocks == [23, 33, 43]
+    assert not config.sam2_config.enable_occlusion_spatial_embedding
+    assert not config.sam2_config.enable_temporal_pos_encoding_for_object_pointers
+    assert config.sam2_config.image_size == config.image_size == 224
+    assert config.sam2_config.prompt_encoder_config.image_size == 224
+    assert config.sam2_config.memory_attention_rope_feat_sizes == [14, 14]
+    assert config.imagebind_config.vision_config.num_hidden_layers == 32
+    assert [config.id2label[i] for i in range(config.num_labels)] == list(AVSBENCH_CLASSES)
+    assert len(AVSBENCH_CLASSES) == 71 and config.prompt_template == "A {}" and config.num_object_queries == 5
+    assert (config.imagebind_image_size, config.imagebind_clip_normalize, config.ibqd_query_layers) == (
+        112, False, "last_only"
+    )  # fmt: skip
+
+
+def test_sam2_1_and_1024_configs():
+    config = TavisConfig.release(sam2_config=sam2_video_config_dict("large", "2.1", 1024), image_size=1024)
+    assert config.sam2_config.enable_occlusion_spatial_embedding
+    assert config.sam2_config.vision_config.backbone_feature_sizes == [[256, 256], [128, 128], [64, 64]]
+    paper = TavisConfig.paper()
+    assert paper.ibqd_query_layers == "stacked" and paper.highlight_blur == "gaussian"
+    quirks = TavisConfig.release(reproduce_training_quirks=True)
+    assert (quirks.ibqd_token_memory_alignment, quirks.imagebind_train_mode, quirks.clip_memory_bfloat16) == (
+        "tile", True, True
+    )  # fmt: skip
+    assert TavisConfig.release().ibqd_token_memory_alignment == "interleave"
+
+
+def test_config_validation_errors():
+    with pytest.raises(StrictDataclassClassValidationError, match="image_size"):
+        TavisConfig.tiny(image_size=128)
+    with pytest.raises(StrictDataclassClassValidationError, match="ibqd_query_layers"):
+        TavisConfig.tiny(ibqd_query_layers="all")
+    with pytest.raises(ValueError, match="multiple of 32"):
+        sam2_video_config_dict("large", "2.0", 100)
+
+
+# ------------------------------------------------------------------------------------------------------- inference
+def test_per_frame_forward_shapes(eval_model):
+    config = eval_model.config
+    num_queries, prompts = config.num_object_queries, config.num_object_queries + 1
+    with torch.no_grad():
+        out = eval_model(**make_inputs(), class_input_ids=class_ids())
+    assert out.pred_masks.shape == (2, 2, SIZE, SIZE)
+    assert out.object_masks.shape == (2, 2, num_queries, SIZE, SIZE)
+    assert out.object_score_logits.shape == out.iou_scores.shape == (2, 2, prompts)
+    assert out.low_res_masks.shape == (2, 2, prompts, SIZE // 4, SIZE // 4)
+    assert out.audio_class_logits.shape == out.image_class_logits.shape == (2, 2, num_queries, NUM_CLASSES)
+    assert out.semantic_masks.shape == (2, 2, SIZE, SIZE) and out.semantic_masks.dtype == torch.long
+    assert out.semantic_masks.min() >= 0 and out.semantic_masks.max() < NUM_CLASSES
+    assert ((out.semantic_masks > 0) <= (out.pred_masks > 0)).all()
+    assert out.loss is None
+
+
+def test_outputs_do_not_depend_on_the_rest_of_the_batch(eval_model):
+    inputs = make_inputs(batch_size=3, num_frames=2)
+    single = {key: value[1:2] for key, value in inputs.items()}
+    for temporal in ("per-frame", "clip"):
+        with torch.no_grad():
+            batched = eval_model(**inputs, temporal=temporal)
+            alone = eval_model(**single, temporal=temporal)
+        torch.testing.assert_close(batched.pred_masks[1:2], alone.pred_masks, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(batched.object_masks[1:2], alone.object_masks, atol=1e-5, rtol=1e-5)
+
+
+def test_clip_mode_differs_from_per_frame_after_frame_0(eval_model):
+    inputs = make_inputs(batch_size=1, num_frames=3)
+    with torch.no_grad():
+        per_frame = eval_model(**inputs, temporal="per-frame")
+        clip = eval_model(**inputs, temporal="clip")
+    torch.testing.assert_close(per_frame.pred_masks[:, 0], clip.pred_masks[:, 0])
+    assert not torch.allclose(per_frame.pred_masks[:, 1:], clip.pred_masks[:, 1:])
+
+
+@pytest.mark.parametrize("assembly", ["soft", "hard"])
+@pytest.mark.parametrize("class_source", ["a2t", "v2t"])
+def test_semantic_assembly_variants(assembly, class_source):
+    model = make_model(avss_assembly=assembly, avss_class_source=class_source).eval()
+    with torch.no_grad():
+        out = model(**make_inputs(batch_size=1), class_input_ids=class_ids())
+    assert out.semantic_masks.shape == (1, 2, SIZE, SIZE)
+    assert ((out.semantic_masks > 0) <= (out.pred_masks > 0)).all()
+    assert (out.image_class_logits is None) == (class_source == "a2t")
+
+
+def test_release_training_quirks_flags():
+    inputs = make_inputs(batch_size=2, num_frames=1)
+    outputs = {}
+    for alignment in ("interleave", "tile"):
+        model = make_model(ibqd_token_memory_alignment=alignment, ibqd_query_layers="stacked").train()
+        assert len(model.ibqd.query_layers) == model.config.ibqd_num_layers
+        with torch.no_grad():
+            outputs[alignment] = model(**inputs).sparse_prompts
+    # frame 0's token rows attend to frames 0 and 1 under "tile" (the release's training misalignment)
+    assert not torch.allclose(outputs["interleave"], outputs["tile"])
+
+
+def test_truncated_pseudo_text_equals_full_77_token_run(eval_model):
+    torch.manual_seed(1)
+    sources = torch.randn(7, eval_model.config.imagebind_config.audio_config.hidden_size)
+    with torch.no_grad():
+        ours = eval_model._pseudo_text_features(sources)
+        eot, embeds = eval_model.pseudo_text(sources)
+        text_model = eval_model.imagebind.text_model
+        pad = text_model.embeddings.token_embedding.weight[0]
+        full = torch.cat([embeds, pad.expand(7, 77 - embeds.shape[1], -1)], dim=1)
+        hidden = text_model(inputs_embeds=full, eos_positions=eot).last_hidden_state
+    torch.testing.assert_close(ours, hidden[torch.arange(7), eot], atol=1e-5, rtol=1e-5)
+
+
+def test_vocabulary_is_cached_and_replaceable():
+    model = make_model().eval()
+    inputs = make_inputs(batch_size=1, num_frames=1)
+    with torch.no_grad():
+        model(**inputs, class_input_ids=class_ids())
+        cached = model._vocabulary
+        model(**inputs, class_input_ids=class_ids())
+        assert model._vocabulary is cached
+        model.set_vocabulary(class_ids(6, offset=300), labels=["background", "a", "b", "c", "d", "e"])
+        out = model(**inputs)
+    assert out.audio_class_logits.shape[-1] == 6 and model.config.id2label[5] == "e"
+
+
+def test_bf16_inference_runs(eval_model):
+    model = make_model().to(torch.bfloat16).eval()
+    with torch.no_grad():
+        out = model(**make_inputs(batch_size=1, num_frames=1))
+    assert torch.isfinite(out.pred_masks).all()
+
+
+# -------------------------------------------------------------------------------------------------------- training
+def test_loss_and_gradients_reach_exactly_the_trainable_modules():
+    model = make_model().train()
+    out = model(**make_inputs(), class_input_ids=class_ids(), labels=make_labels())
+    assert set(out.loss_terms) == set(LOSS_TERMS)
+    for name, value in out.loss_terms.items():
+        assert torch.isfinite(value) and value.abs() > 0, name
+    out.loss.backward()
+    frozen_with_grad = [n for n, p in model.named_parameters() if not p.requires_grad and p.grad is not None]
+    assert frozen_with_grad == []
+    for prefix in ("imagebind.", "sam2.vision_encoder.", "pseudo_text."):
+        assert all(not p.requires_grad for n, p in model.named_parameters() if n.startswith(prefix)), prefix
+    with_grad = {n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    expected = ["audio_adapters.0.fc1.weight", "audio_adapters.4.fc2.weight", "adapter_audio_proj.weight",
+                "ibqd.queries.weight", "ibqd.query_pos.weight", "ibqd.query_layers.0.multihead_attn.in_proj_weight",
+                "ibqd.token_residual_proj.weight", "ibqd.token_refiner.1.norm.weight", "text_prompt_proj.weight",
+                "query_proj.weight", "audio_prompt_mlp.layers.2.weight", "global_audio_prompt_proj.weight",
+                "sparse_prompt_mlp.layers.0.weight", "dense_prompt_proj.weight", "sam2.no_memory_embedding",
+                "sam2.mask_decoder.transformer.layers.0.self_attn.q_proj.weight"]  # fmt: skip
+    assert [name for name in expected if name not in with_grad] == []
+
+
+def test_gradient_checkpointing_gives_the_same_gradients():
+    grads = []
+    for checkpointing in (False, True):
+        model = make_model().train()
+        if checkpointing:
+            model.activation_checkpointing_enable()
+        out = model(**make_inputs(batch_size=1), class_input_ids=class_ids(), labels=make_labels(batch_size=1))
+        out.loss.backward()
+        grads.append(model.audio_adapters[0].fc1.weight.grad)
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_train_pseudo_text_flag_trains_the_generator():
+    model = make_model(train_pseudo_text=True).train()
+    out = model(**make_inputs(batch_size=1), class_input_ids=class_ids(), labels=make_labels(batch_size=1))
+    out.loss.backward()
+    assert model.pseudo_text.token_embeds.weight.grad.abs().sum() > 0
+
+
+def test_clip_mode_trains_memory_modules():
+    model = make_model().train()
+    inputs = make_inputs(batch_size=1, num_frames=3)
+    out = model(**inputs, class_input_ids=class_ids(), labels=make_labels(1, 3), temporal="clip",
+                label_frame_mask=torch.tensor([[True, False, True]]))  # fmt: skip
+    out.loss.backward()
+    assert model.sam2.memory_attention.layers[0].cross_attn_image.q_proj.weight.grad.abs().sum() > 0
+    assert model.sam2.memory_encoder.projection.weight.grad.abs().sum() > 0
+
+
+# ------------------------------------------------------------------------------------------------------ save / load
+def test_save_load_round_trip_is_bit_exact(tmp_path, eval_model):
+    eval_model.save_pretrained(tmp_path)
+    assert AutoConfig.from_pretrained(tmp_path).model_type == "tavis"
+    loaded = AutoModel.from_pretrained(tmp_path).eval()
+    assert isinstance(loaded, TavisModel)
+    reference, reloaded = eval_model.state_dict(), loaded.state_dict()
+    assert reference.keys() == reloaded.keys()
+    assert all(torch.equal(reference[key], reloaded[key]) for key in reference)
+    inputs = make_inputs(batch_size=1, num_frames=1)
+    with torch.no_grad():
+        # weights are bit-identical; memory-mapped (differently aligned) tensors may take other BLAS kernels
+        torch.testing.assert_close(eval_model(**inputs).pred_masks, loaded(**inputs).pred_masks, atol=1e-6, rtol=0)
+
+
+@pytest.mark.slow
+def test_remote_code_loading_without_the_package(tmp_path, eval_model):
+    eval_model.save_pretrained(tmp_path)
+    save_remote_code(tmp_path)
+    inputs = make_inputs(batch_size=1, num_frames=1)
+    torch.save(inputs, tmp_path / "inputs.pt")
+    with torch.no_grad():
+        torch.save(eval_model(**inputs).pred_masks, tmp_path / "expected.pt")
+    code = f"""
+import sys, torch
+from transformers import AutoModel
+model = AutoModel.from_pretrained({str(tmp_path)!r}, trust_remote_code=True).eval()
+assert "tavis_hf" not in sys.modules and type(model).__module__.startswith("transformers_modules.")
+inputs = torch.load({str(tmp_path / "inputs.pt")!r})
+with torch.no_grad():
+    diff = (model(**inputs).pred_masks - torch.load({str(tmp_path / "expected.pt")!r})).abs().max().item()
+assert diff < 1e-6, diff
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_from_pretrained_backbones_loads_sam2_and_imagebind(tmp_path, eval_model):
+    eval_model.sam2.save_pretrained(tmp_path / "sam2")
+    eval_model.imagebind.save_pretrained(tmp_path / "imagebind")
+    model = TavisModel.from_pretrained_backbones(eval_model.config, str(tmp_path / "sam2"), str(tmp_path / "imagebind"))
+    for name in ("sam2", "imagebind"):
+        ours, theirs = getattr(model, name).state_dict(), getattr(eval_model, name).state_dict()
+        assert all(torch.equal(ours[key], theirs[key]) for key in theirs), name
+    assert not any(p.requires_grad for p in model.imagebind.parameters())
+    other = TavisConfig.tiny(imagebind_config=ImageBindConfig.tiny(num_hidden_layers=1).to_dict())
+    with pytest.raises(RuntimeError, match="Unexpected key.*encoder.layers.1"):
+        TavisModel.from_pretrained_backbones(other, eval_model.sam2, eval_model.imagebind)
+
+
+# -------------------------------------------------------------------------------------------------------- bad input
+def test_bad_inputs_raise_clear_errors(eval_model):
+    inputs = make_inputs()
+    with pytest.raises(ValueError, match="one audio clip per frame"):
+        eval_model(pixel_values=inputs["pixel_values"], input_features=inputs["input_features"][:, :1])
+    with pytest.raises(ValueError, match="supports 64x64 only"):
+        eval_model(pixel_values=torch.zeros(2, 2, 3, 96, 96), input_features=inputs["input_features"])
+    labels = make_labels()
+    labels[0, 0, 0, 0] = 9
+    with pytest.raises(ValueError, match=r"class ids \[9\] outside the vocabulary"):
+        eval_model(**inputs, class_input_ids=class_ids(), labels=labels)
+    fresh = make_model()
+    with pytest.raises(ValueError, match="no class vocabulary"):
+        fresh(**inputs, labels=make_labels())
+    with pytest.raises(ValueError, match="temporal"):
+        eval_model(**inputs, temporal="video")
