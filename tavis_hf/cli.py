@@ -1,0 +1,614 @@
+"""The `tavis-hf` command: segment, evaluate, build-dataset, synth, convert, train, demo, push.
+
+Each subcommand imports what it needs inside its handler, so `tavis-hf --help` (and every `--help`) stays fast and
+imports no torch-heavy module. Bad input gives one line on stderr, `tavis-hf <command>: error: <message>`, and exit
+status 2 (never a traceback): a missing file, a video without sound, a video over `--max-duration`, an empty label
+list, a malformed option, a subcommand whose backing module is not installed. Errors the library raises for bad input
+(`ValueError`, `TypeError`, `LookupError`, `OSError`) are reported the same way; set `TAVIS_HF_TRACEBACK=1` to see
+their traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TRAIN_SCRIPT = REPO_ROOT / "examples" / "train_tavis.py"
+DEMO_APP = REPO_ROOT / "demo" / "app.py"
+DEFAULT_MAX_DURATION = 300.0
+"""Longest video (seconds) `segment` accepts unless `--max-duration` says otherwise."""
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), pointing to `--help` instead of printing the usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _load(module: str, attribute: str, command: str):
+    """Import `module.attribute` for `command`, turning an absent module or dependency into a `CLIError`."""
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name and (module == error.name or module.startswith(error.name + ".")):
+            raise CLIError(f"`tavis-hf {command}` needs {module}, which this installation does not have yet") from error
+        raise CLIError(
+            f"`tavis-hf {command}` needs the Python package {error.name!r}, which is not installed "
+            "(see the README's optional extras: video, demo, train)"
+        ) from error
+    if not hasattr(loaded, attribute):
+        raise CLIError(f"`tavis-hf {command}` needs {module}.{attribute}, which this installation does not have yet")
+    return getattr(loaded, attribute)
+
+
+def _existing_file(path: str, what: str) -> Path:
+    file = Path(path)
+    if not file.exists():
+        raise CLIError(f"no such {what}: {path}")
+    if not file.is_file():
+        raise CLIError(f"{what} {path} is not a file")
+    return file
+
+
+def _existing_dir(path: str, what: str) -> Path:
+    folder = Path(path)
+    if not folder.is_dir():
+        raise CLIError(f"no such {what} (folder): {path}")
+    return folder
+
+
+def _parse_labels(values: list[str] | None) -> list[str] | None:
+    """`--labels dog,guitar --labels "man"` -> ["dog", "guitar", "man"]; None when the option is absent."""
+    if values is None:
+        return None
+    labels = [label.strip() for value in values for label in value.split(",")]
+    if not any(labels):
+        raise CLIError("the label list is empty; give at least one label, e.g. --labels dog,guitar")
+    if not all(labels):
+        raise CLIError(f"the label list {','.join(values)!r} has an empty entry")
+    return labels
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+# ------------------------------------------------------------------------------------------------------ segment
+def _segment(args, extra) -> int:
+    labels = _parse_labels(args.labels)
+    if args.max_duration <= 0:
+        raise CLIError(f"--max-duration must be positive, got {args.max_duration}")
+    video_path = _existing_file(args.video, "video file")
+    VideoFile = _load("tavis_hf.video", "VideoFile", "segment")
+    with VideoFile(video_path, fps=args.fps) as video:  # MediaError (a ValueError) for a file without sound
+        duration = video.info.duration
+    if duration > args.max_duration:
+        raise CLIError(
+            f"{video_path} is {duration:.1f} s long, over the limit of {args.max_duration:g} s; trim it "
+            "(e.g. `ffmpeg -i in.mp4 -t 60 -c copy out.mp4`) or raise --max-duration"
+        )
+    segment_video = _load("tavis_hf.pipelines", "segment_video", "segment")
+    if args.no_progress:
+        _load("transformers.utils.logging", "disable_progress_bar", "segment")()
+    summary = segment_video(
+        str(video_path),
+        model=args.model,
+        labels=labels,
+        output_dir=args.output_dir,
+        mode=args.mode,
+        fps=args.fps,
+        threshold=args.threshold,
+        temporal=args.temporal,
+        progress=not args.no_progress,
+        device=args.device,
+    )
+    frames = summary.pop("frames")
+    summary["frames_with_sounding_object"] = sum(any(seg["area"] > 0 for seg in f["segments"]) for f in frames)
+    summary["summary_json"] = str(Path(args.output_dir) / "summary.json")
+    _print_json(summary)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------------- evaluate
+def _dataset_identity(build_info: dict) -> tuple[str, str]:
+    """(card name, model-index type) of a dataset built by tavis_hf.data."""
+    subset = build_info.get("subset", "")
+    if subset.startswith("synth"):
+        return "SynthAVS", "synthavs"
+    return ("AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"), "avsbench"
+
+
+def evaluate_dataset(model, processor, dataset, metric, progress: bool = True, device=None) -> dict:
+    """Run `model` on every clip of `dataset` (AVSBench schema) and return `metric.compute()`.
+
+    Binary protocols score `pred_masks` logits (bilinearly resized to the ground-truth size) against `masks`;
+    `"avss"` scores `semantic_masks` (NEAREST-resized) against `semantic_masks`, with the dataset's class vocabulary.
+    Frames flagged not annotated are handled by the metric.
+    """
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    semantic = metric.protocol == "avss"
+    class_names = dataset.features["class_ids"].feature.names
+    device = torch.device(device or "cpu")
+    class_input_ids = processor.encode_labels(class_names).to(device) if semantic else None
+    model.eval().to(device)
+    for example in tqdm(dataset, desc="evaluating", unit="clip", disable=not progress):
+        key = "semantic_masks" if semantic else "masks"
+        if semantic and not example[key]:
+            raise ValueError("protocol 'avss' needs semantic_masks, which this dataset does not have")
+        samples = example["audio"].get_all_samples()
+        waveform = samples.data.numpy()
+        inputs = processor(videos=example["frames"], audio=waveform, sampling_rate=samples.sample_rate).to(device)
+        with torch.no_grad():
+            outputs = model(**inputs, class_input_ids=class_input_ids)
+        target = torch.from_numpy(np.stack([np.asarray(mask) for mask in example[key]]))[None]
+        if semantic:
+            size = target.shape[-2:]
+            prediction = F.interpolate(outputs.semantic_masks.float(), size=size, mode="nearest").long()
+        else:
+            target = target > 0
+            prediction = F.interpolate(outputs.pred_masks.float(), size=target.shape[-2:], mode="bilinear")
+        metric.update(prediction.cpu(), target, torch.tensor([example["annotated"]]))
+    return metric.compute()
+
+
+def _evaluate(args, extra) -> int:
+    dataset_dir = _existing_dir(args.dataset, "dataset")
+    if args.limit is not None and args.limit < 1:
+        raise CLIError(f"--limit must be >= 1, got {args.limit}")
+    load_from_disk = _load("datasets", "load_from_disk", "evaluate")
+    AVSBenchMetric = _load("tavis_hf.metrics", "AVSBenchMetric", "evaluate")
+    build_info = _load("tavis_hf.data", "avsbench_build_info", "evaluate")
+    AutoProcessor = _load("transformers", "AutoProcessor", "evaluate")
+    from . import hub
+
+    if args.no_progress:
+        _load("datasets.utils.logging", "disable_progress_bar", "evaluate")()
+        _load("transformers.utils.logging", "disable_progress_bar", "evaluate")()
+    datasets_dict = load_from_disk(str(dataset_dir))
+    if args.split not in datasets_dict:
+        raise CLIError(f"{dataset_dir} has no split {args.split!r} (it has {sorted(datasets_dict)})")
+    dataset = datasets_dict[args.split]
+    if args.limit is not None:
+        dataset = dataset.select(range(min(args.limit, dataset.num_rows)))
+    info = build_info(dataset)
+    name, kind = _dataset_identity(info)
+    metric = AVSBenchMetric(
+        protocol=args.protocol,
+        videos_per_batch=args.videos_per_batch,
+        num_classes=len(dataset.features["class_ids"].feature.names),
+        gt_source=info.get("mask_source"),
+        split=args.split,
+    )
+    model = hub.load_model_checked(args.model)
+    if model.config.model_type != "tavis":
+        raise CLIError(f"{args.model} is a {model.config.model_type!r} model; evaluate needs a TAViS model")
+    processor = AutoProcessor.from_pretrained(args.model)
+    result = evaluate_dataset(model, processor, dataset, metric, progress=not args.no_progress, device=args.device)
+    record = hub.eval_record_from_metric(
+        result, dataset_name=name, dataset_type=kind, dataset_config=info.get("subset")
+    )
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    _print_json(record)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ build-dataset, synth
+def _empty_output_dir(path: str) -> Path:
+    output = Path(path)
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise CLIError(f"output folder {output} is not empty")
+    return output
+
+
+def _save_dataset(dataset, output: Path) -> None:
+    dataset.save_to_disk(str(output))
+    print(json.dumps({"output_dir": str(output), "splits": {k: v.num_rows for k, v in dataset.items()}}))
+
+
+def _build_dataset(args, extra) -> int:
+    output = _empty_output_dir(args.output_dir)
+    load_avsbench = _load("tavis_hf.data", "load_avsbench", "build-dataset")
+    class_names = _load("tavis_hf.data", f"{args.classes.upper()}_CLASSES", "build-dataset")
+    if args.no_progress:
+        _load("datasets.utils.logging", "disable_progress_bar", "build-dataset")()
+    for root in (args.object_root, args.semantic_root):
+        if root is not None:
+            _existing_dir(root, "AVSBench root")
+    dataset = load_avsbench(
+        args.subset,
+        object_root=args.object_root,
+        semantic_root=args.semantic_root,
+        mask_source=args.mask_source,
+        splits=args.splits.split(","),
+        image_size=args.image_size,
+        class_names=class_names,
+        num_proc=args.num_proc,
+    )
+    _save_dataset(dataset, output)
+    return 0
+
+
+def _synth(args, extra) -> int:
+    counts = {"train": args.train, "val": args.val, "test": args.test}
+    counts = {split: n for split, n in counts.items() if n}
+    if not counts:
+        raise CLIError("every split has 0 clips; give --train/--val/--test counts")
+    output = _empty_output_dir(args.output_dir)
+    if args.no_progress:
+        _load("datasets.utils.logging", "disable_progress_bar", "synth")()
+    if args.layout == "arrow":
+        make_synthavs = _load("tavis_hf.data", "make_synthavs", "synth")
+        dataset = make_synthavs(
+            counts, seed=args.seed, mode=args.mode, image_size=args.image_size, num_frames=args.num_frames
+        )
+        _save_dataset(dataset, output)
+    else:
+        write_synthavs_tree = _load("tavis_hf.data", "write_synthavs_tree", "synth")
+        root = write_synthavs_tree(
+            output, counts, seed=args.seed, mode=args.mode, release=args.layout, image_size=args.image_size
+        )
+        print(json.dumps({"output_dir": str(root), "layout": f"AVSBench-{args.layout}", "splits": counts}))
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------------ convert
+CONVERTERS = {
+    "imagebind": "tavis_hf.models.imagebind.convert_imagebind",
+    "tavis": "tavis_hf.models.tavis.convert_tavis",
+}
+
+
+def _convert(args, extra) -> int:
+    converter_main = _load(CONVERTERS[args.kind], "main", "convert")
+    result = converter_main(_script_args(extra))
+    return result if isinstance(result, int) else 0
+
+
+# ------------------------------------------------------------------------------------------------ train, demo
+def _script_args(extra: list[str]) -> list[str]:
+    return extra[1:] if extra[:1] == ["--"] else extra
+
+
+def train_command(args, script_args: list[str]) -> list[str]:
+    """The `accelerate launch` command line `tavis-hf train` runs (the same Python interpreter, explicit options)."""
+    command = [sys.executable, "-m", "accelerate.commands.launch"]
+    if args.config_file:
+        command += ["--config_file", args.config_file]
+    if args.num_processes is not None:
+        command += ["--num_processes", str(args.num_processes)]
+    if args.mixed_precision:
+        command += ["--mixed_precision", args.mixed_precision]
+    if args.cpu:
+        command.append("--cpu")
+    return [*command, str(args.script), *script_args]
+
+
+def _run_or_print(command: list[str], dry_run: bool) -> int:
+    if dry_run:
+        print(shlex.join(command))
+        return 0
+    return subprocess.run(command, check=False).returncode
+
+
+def _train(args, extra) -> int:
+    _existing_file(str(args.script), "training script")
+    if args.num_processes is not None and args.num_processes < 1:
+        raise CLIError(f"--num-processes must be >= 1, got {args.num_processes}")
+    if args.config_file:
+        _existing_file(args.config_file, "accelerate config file")
+    if not args.dry_run:
+        _load("accelerate", "Accelerator", "train")
+    return _run_or_print(train_command(args, _script_args(extra)), args.dry_run)
+
+
+def _demo(args, extra) -> int:
+    _existing_file(str(args.app), "demo app")
+    if not args.dry_run:
+        _load("gradio", "Blocks", "demo")
+    return _run_or_print([sys.executable, str(args.app), *_script_args(extra)], args.dry_run)
+
+
+# --------------------------------------------------------------------------------------------------------- push
+def _read_eval_records(paths: list[str]) -> list[dict]:
+    records = []
+    for path in paths:
+        text = _existing_file(path, "evaluation results file").read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CLIError(f"{path} is not valid JSON: {error}") from error
+        records += data if isinstance(data, list) else [data]
+    return records
+
+
+def _push(args, extra) -> int:
+    import tempfile
+
+    from . import hub
+
+    source = _existing_dir(args.path, "folder to push")
+    hub.check_repo_id(args.repo_id)
+    if args.no_progress:
+        _load("huggingface_hub.utils", "disable_progress_bars", "push")()
+        _load("transformers.utils.logging", "disable_progress_bar", "push")()
+    is_release = (source / "README.md").is_file()
+    if args.repo_type == "dataset" and (source / "dataset_dict.json").is_file():
+        return _push_dataset_dict(args, source)
+    if args.repo_type == "dataset" and not is_release:
+        raise CLIError(
+            f"{source} is neither a saved DatasetDict (build-dataset/synth output) nor a folder with a README.md card"
+        )
+    if is_release and (args.eval_results or args.model_name):
+        raise CLIError(
+            f"{source} is already a release folder (it has README.md); --eval-results and --model-name only apply "
+            "when building a release from a saved model folder"
+        )
+    with tempfile.TemporaryDirectory(prefix="tavis_release_") as tmp:
+        folder = source
+        if not is_release:
+            folder = Path(args.release_dir) if args.release_dir else Path(tmp) / "release"
+            name = args.model_name or args.repo_id.split("/")[-1]
+            card = hub.make_model_card(
+                model_name=name,
+                repo_id=args.repo_id,
+                eval_records=_read_eval_records(args.eval_results or []),
+                source=f"built from the saved model folder {source.name}",
+            )
+            hub.build_release_folder(source, folder, card=card, max_shard_size=args.max_shard_size or "5GB")
+        plan = hub.publish(
+            folder,
+            args.repo_id,
+            repo_type=args.repo_type,
+            private=not args.public,
+            create_pr=args.create_pr,
+            dry_run=args.dry_run,
+            token=args.token,
+        )
+        if args.dry_run:
+            print("Dry run: nothing was uploaded.")
+            print(plan.describe())
+        else:
+            print(f"Uploaded {len(plan.files)} files to {args.repo_id}: {plan.pr_url or plan.commit_url}")
+    return 0
+
+
+def _push_dataset_dict(args, source: Path) -> int:
+    """Push a saved DatasetDict with `tavis_hf.data.push_avsbench_to_hub` (Parquet shards with embedded media)."""
+    if args.eval_results or args.model_name or args.create_pr:
+        raise CLIError("--eval-results, --model-name and --create-pr do not apply to a DatasetDict push")
+    load_from_disk = _load("datasets", "load_from_disk", "push")
+    render_dataset_card = _load("tavis_hf.data", "render_dataset_card", "push")
+    push_dataset = _load("tavis_hf.data", "push_avsbench_to_hub", "push")
+    dataset = load_from_disk(str(source))
+    shard_size = args.max_shard_size or "500MB"
+    if args.dry_run:
+        visibility = "public" if args.public else "private"
+        print("Dry run: nothing was uploaded.")
+        print(f"Target: dataset repo {args.repo_id} ({visibility}), Parquet shards of at most {shard_size} per split:")
+        for split, part in dataset.items():
+            print(f"  {split}: {part.num_rows} clips")
+        print("Card (README.md body):")
+        print(render_dataset_card(dataset, args.repo_id))
+    else:
+        push_dataset(dataset, args.repo_id, private=not args.public, token=args.token, max_shard_size=shard_size)
+        print(f"Uploaded {sum(part.num_rows for part in dataset.values())} clips to {args.repo_id}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The `tavis-hf` argument parser (no heavy imports)."""
+    parser = _Parser(
+        prog="tavis-hf",
+        description="TAViS audio-visual segmentation (ImageBind + SAM2) with the Hugging Face stack.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    # No option abbreviations: arguments passed through to converters and scripts must not match ours by prefix.
+    def add(name, **kwargs):
+        return commands.add_parser(name, allow_abbrev=False, **kwargs)
+
+    progress = _Parser(add_help=False)
+    progress.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    p = add(
+        "segment",
+        parents=[progress],
+        help="segment the sounding objects of a video",
+        description="Segment the sounding objects of a video file with sound; writes masks and an overlay video "
+        "to --output-dir and prints a JSON summary.",
+    )
+    p.add_argument("video", help="video file with an audio stream")
+    p.add_argument("--model", help="model folder or Hub id of a TAViS checkpoint (default: the packaged tiny model)")
+    p.add_argument(
+        "--labels",
+        action="append",
+        metavar="LABEL[,LABEL...]",
+        help="class names to look for (comma-separated, repeatable); default: the model's classes",
+    )
+    p.add_argument("--output-dir", default="tavis_output", help="where masks and the overlay video go")
+    p.add_argument("--mode", default="binary", help="binary (S4/MS3 mask), semantic (one mask per class) or instances")
+    p.add_argument("--fps", type=float, default=1.0, help="frames sampled per second (AVSBench: 1)")
+    p.add_argument("--threshold", type=float, default=0.5, help="mask probability threshold")
+    p.add_argument(
+        "--temporal", default="per-frame", help="per-frame (independent frames, as the authors evaluate) or clip"
+    )
+    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
+    p.add_argument(
+        "--max-duration",
+        type=float,
+        default=DEFAULT_MAX_DURATION,
+        metavar="SECONDS",
+        help=f"refuse longer videos (default {DEFAULT_MAX_DURATION:g} s)",
+    )
+    p.set_defaults(handler=_segment)
+
+    p = add(
+        "evaluate",
+        parents=[progress],
+        help="score a model on a dataset split (AVSBench metrics)",
+        description="Run a model on a dataset split and compute AVSBench metrics under a named protocol; writes "
+        "an evaluation record usable by `tavis-hf push --eval-results`.",
+    )
+    p.add_argument("--model", required=True, help="model folder or Hub id")
+    p.add_argument("--dataset", required=True, help="dataset folder saved by build-dataset or synth")
+    p.add_argument("--split", default="test")
+    p.add_argument(
+        "--protocol", default="tavis_release", help="tavis_release (default), avsbench or avss (see tavis_hf.metrics)"
+    )
+    p.add_argument("--videos-per-batch", type=int, default=None, help="required by the avsbench protocol")
+    p.add_argument("--limit", type=int, help="evaluate only the first N clips (smoke tests)")
+    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
+    p.add_argument("--output", help="write the evaluation record (JSON) here")
+    p.set_defaults(handler=_evaluate)
+
+    p = add(
+        "build-dataset",
+        parents=[progress],
+        help="build an AVSBench DatasetDict from a local download",
+        description="Convert a local AVSBench download (official layout) into a datasets.DatasetDict on disk "
+        "(AVSBench is gated: nothing is downloaded).",
+    )
+    p.add_argument("--subset", required=True, help="s4, ms3 (AVSBench-object) or v1s, v1m, v2 (AVSBench-semantic)")
+    p.add_argument("--object-root", help="AVSBench-object root (holding Single-source/, Multi-sources/)")
+    p.add_argument("--semantic-root", help="AVSBench-semantic root (holding metadata.csv)")
+    p.add_argument("--mask-source", help="object or semantic (default: object for s4/ms3, else semantic)")
+    p.add_argument("--splits", default="train,val,test", help="comma-separated splits (default: %(default)s)")
+    p.add_argument("--image-size", type=int, help="resize frames and masks to this square size (default: as stored)")
+    p.add_argument("--classes", default="avsbench", choices=["avsbench", "synthavs"], help="class vocabulary")
+    p.add_argument("--num-proc", type=int, help="worker processes")
+    p.add_argument("--output-dir", required=True, help="where the DatasetDict is saved (save_to_disk)")
+    p.set_defaults(handler=_build_dataset)
+
+    p = add(
+        "synth",
+        parents=[progress],
+        help="write a SynthAVS dataset (procedural audio-visual clips)",
+        description="Generate SynthAVS, a procedurally generated audio-visual segmentation dataset with the AVSBench "
+        "schema: a DatasetDict saved to disk, or an AVSBench-layout folder tree (for build-dataset).",
+    )
+    p.add_argument("--output-dir", required=True)
+    p.add_argument("--train", type=int, default=800, help="training clips (default: %(default)s)")
+    p.add_argument("--val", type=int, default=100, help="validation clips (default: %(default)s)")
+    p.add_argument("--test", type=int, default=100, help="test clips (default: %(default)s)")
+    p.add_argument("--mode", default="single", help="single (S4-like) or multi (MS3-like) sources")
+    p.add_argument("--image-size", type=int, default=224, help="frame side in pixels (default: %(default)s)")
+    p.add_argument("--num-frames", type=int, default=5, help="frames (seconds) per clip, arrow layout only")
+    p.add_argument(
+        "--layout",
+        default="arrow",
+        choices=["arrow", "object", "semantic"],
+        help="arrow: a DatasetDict (save_to_disk); object/semantic: an AVSBench-object/-semantic folder tree",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_synth)
+
+    p = add(
+        "convert",
+        help="convert the authors' checkpoints (ImageBind, TAViS) to HF folders",
+        description="Convert an authors' checkpoint. Arguments after --kind go to the converter: "
+        "`tavis-hf convert --kind tavis -- --help` lists them.",
+    )
+    p.add_argument("--kind", required=True, choices=sorted(CONVERTERS), help="which converter")
+    p.set_defaults(handler=_convert, passthrough=True)
+
+    p = add(
+        "train",
+        help="train with `accelerate launch examples/train_tavis.py`",
+        description="Run examples/train_tavis.py under `accelerate launch` (same Python). Arguments after `--` go "
+        "to the script: `tavis-hf train --cpu -- --subset s4 --output_dir runs/s4`; `tavis-hf train -- --help` lists "
+        "them.",
+    )
+    p.add_argument("--script", type=Path, default=TRAIN_SCRIPT, help="training script (default: %(default)s)")
+    p.add_argument("--config-file", help="accelerate config file")
+    p.add_argument("--num-processes", type=int, help="processes (GPUs) to launch")
+    p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])
+    p.add_argument("--cpu", action="store_true", help="force CPU training")
+    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
+    p.set_defaults(handler=_train, passthrough=True)
+
+    p = add(
+        "demo",
+        help="launch the Gradio demo (demo/app.py)",
+        description="Launch the Gradio demo app (demo/app.py). Options other than --app and --dry-run go to the app: "
+        "`tavis-hf demo --port 7861 --model DIR`; `tavis-hf demo -- --help` lists them.",
+    )
+    p.add_argument("--app", type=Path, default=DEMO_APP, help="demo app (default: %(default)s)")
+    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
+    p.set_defaults(handler=_demo, passthrough=True)
+
+    p = add(
+        "push",
+        parents=[progress],
+        help="publish a model or dataset folder to the Hugging Face Hub",
+        description="Publish to the Hub (private by default). PATH is a release folder with its README.md card "
+        "(uploaded in one commit: create_repo + upload_folder), a saved model folder (a release folder is built "
+        "first: config, sharded safetensors, processor, model card with --eval-results) or, with --repo-type "
+        "dataset, a DatasetDict saved by build-dataset/synth (pushed as Parquet with its dataset card).",
+    )
+    p.add_argument("path", metavar="PATH", help="release folder, saved model folder or saved DatasetDict")
+    p.add_argument("--repo-id", required=True, help="namespace/name on the Hub")
+    p.add_argument("--repo-type", default="model", choices=["model", "dataset"])
+    p.add_argument("--dry-run", action="store_true", help="print the files and the card, upload nothing")
+    p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing to main")
+    p.add_argument("--public", action="store_true", help="create the repository as public (default: private)")
+    p.add_argument("--token", help="Hub token (default: the saved login)")
+    p.add_argument("--eval-results", action="append", metavar="JSON", help="evaluation record(s) for the card")
+    p.add_argument("--model-name", help="card title (default: the repository name)")
+    p.add_argument("--release-dir", help="keep the built release folder here (default: a temporary folder)")
+    p.add_argument("--max-shard-size", help="largest shard: safetensors (default 5GB) or Parquet (default 500MB)")
+    p.set_defaults(handler=_push)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `tavis-hf`; returns the exit status (0 success, 2 bad input)."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if extra and not getattr(args, "passthrough", False):
+        parser.parse_args(argv)  # reports the unrecognised arguments (one line, exit 2)
+    try:
+        return args.handler(args, extra)
+    except CLIError as error:
+        message = str(error)
+    except (ValueError, TypeError, LookupError, OSError) as error:  # the library's bad-input errors
+        if os.environ.get("TAVIS_HF_TRACEBACK"):
+            raise
+        message = f"{type(error).__name__}: {error}"
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    print(f"tavis-hf {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
