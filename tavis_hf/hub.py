@@ -36,8 +36,19 @@ from typing import Any
 from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, HfApi, ModelCard, ModelCardData, RepoCard
 from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects, validate_repo_id
 
-HUB_CARD_DIR = Path(__file__).resolve().parent.parent / "hub_card"
-"""The repository's `hub_card/` folder (templates and generator inputs)."""
+
+def _find_hub_card_dir() -> Path:
+    # A wheel carries the repository's hub_card/ folder as tavis_hf/hub_card (pyproject's package-dir); a source
+    # checkout or an editable install reads it where it is, next to the package.
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "hub_card", package.parent / "hub_card"):
+        if (candidate / "model_card_template.md").is_file():
+            return candidate
+    raise FileNotFoundError(f"tavis_hf's card templates (hub_card/) are missing next to {package}: reinstall tavis_hf")
+
+
+HUB_CARD_DIR = _find_hub_card_dir()
+"""The card templates and generator inputs (the repository's `hub_card/` folder, shipped as `tavis_hf/hub_card`)."""
 
 MODEL_CARD_TEMPLATE = HUB_CARD_DIR / "model_card_template.md"
 CITATION_FILE = HUB_CARD_DIR / "citation.bib"
@@ -70,8 +81,8 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 def _read_required(path: Path, what: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(
-            f"{what} not found at {path}. The card templates ship in the repository's hub_card/ folder; pass an "
-            "explicit path if tavis_hf is installed without it."
+            f"{what} not found at {path}. The card templates ship with tavis_hf (package `tavis_hf.hub_card`, the "
+            "repository's hub_card/ folder); pass an explicit path to use another file."
         )
     return path.read_text(encoding="utf-8")
 

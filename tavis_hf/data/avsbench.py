@@ -512,8 +512,6 @@ def avsbench_build_info(dataset) -> dict:
 
 # ---------------------------------------------------------------- publishing
 
-_CARD_TEMPLATE = Path(__file__).resolve().parents[2] / "hub_card" / "dataset_card_template.md"
-
 
 def render_dataset_card(dataset, repo_id: str, template_path: str | os.PathLike | None = None) -> str:
     """Fill the dataset-card template (``hub_card/dataset_card_template.md``) for a built ``DatasetDict``.
@@ -521,7 +519,9 @@ def render_dataset_card(dataset, repo_id: str, template_path: str | os.PathLike 
     Placeholders: ``{repo_id}``, ``{subset}``, ``{mask_source}``, ``{image_size}``, ``{num_classes}`` and
     ``{split_table}`` (a Markdown table of clip counts).
     """
-    path = Path(template_path) if template_path is not None else _CARD_TEMPLATE
+    from ..hub import HUB_CARD_DIR
+
+    path = Path(template_path) if template_path is not None else HUB_CARD_DIR / "dataset_card_template.md"
     if not path.is_file():
         raise FileNotFoundError(f"dataset card template not found: {path} (pass template_path=)")
     first = next(iter(dataset.values()))
