@@ -1,0 +1,470 @@
+"""`pipeline("audio-visual-segmentation")`: a video with sound -> per-frame masks of the sounding objects.
+
+    >>> import tavis_hf
+    >>> from transformers import pipeline
+    >>> segmenter = pipeline("audio-visual-segmentation", model="path/to/tavis-model")
+    >>> frames = segmenter("concert.mp4", labels=["man", "guitar", "piano"], mode="semantic")
+    >>> frames[0]["timestamp"], frames[0]["score"], [s["label"] for s in frames[0]["segments"]]
+
+Output: one dict per sampled frame (image-segmentation-like):
+`{"frame_index": int, "timestamp": float (s), "mask": PIL.Image "L" (0/255, the sounding-object mask at the decoded
+frame size), "score": float, "segments": [{"label": str | None, "score": float, "mask": PIL.Image "L"}, ...]}`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from transformers.pipelines.base import ChunkPipeline
+
+from ..video import (
+    AVSBENCH_FRAME_OFFSET,
+    DEFAULT_FPS,
+    MAX_FRAME_SIZE,
+    SAMPLING_RATE,
+    WINDOW_SECONDS,
+    VideoArrays,
+    VideoFile,
+    write_overlay_video,
+)
+
+__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels", "segment_video"]
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "tavis-tiny"
+"""Where the package's default (trained tiny) model lives: ``tavis_hf/checkpoints/tavis-tiny`` (config,
+safetensors weights and processor files). Used when no model is given to :func:`segment_video`."""
+
+BACKGROUND = "background"
+MODES = ("binary", "semantic", "instances")
+_MIN_AUDIO_SAMPLES = 400  # one 25-ms fbank frame: the shortest clip the audio front end accepts
+
+
+def parse_labels(labels) -> list[str] | None:
+    """Candidate class names -> list of names (or `None` for the model's own vocabulary).
+
+    Accepted: `None`, a list/tuple of non-empty strings, or one string of comma-separated names
+    (`"dog, guitar"`). Anything else (a dict, numbers, an empty list, duplicates) is a `TypeError`/`ValueError`.
+    """
+    if labels is None:
+        return None
+    if isinstance(labels, str):
+        labels = [part.strip() for part in labels.split(",")]
+    if not isinstance(labels, (list, tuple)):
+        raise TypeError(
+            f"labels must be a list of class names or a comma-separated string; got {type(labels).__name__}"
+        )
+    if not labels:
+        raise ValueError("labels is empty: give at least one class name")
+    if not all(isinstance(label, str) and label.strip() for label in labels):
+        raise TypeError(f"every label must be a non-empty string; got {list(labels)!r}")
+    labels = [label.strip() for label in labels]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"labels contain duplicates: {labels}")
+    return labels
+
+
+class AudioVisualSegmentationPipeline(ChunkPipeline):
+    r"""Audio-visual segmentation of videos with [`TavisModel`].
+
+    Inputs (one or a list; a generator or `datasets.Dataset` is consumed lazily): a video file path, an `http(s)` URL,
+    raw file bytes, or a dict `{"frames": (T, H, W, 3) uint8 or list of PIL images, "audio": (N,) or (channels, N)
+    float waveform, "sampling_rate": int}` whose frames are taken as sampled at `fps`.
+
+    Call parameters:
+        labels (`list[str]` or comma-separated `str`, *optional*): candidate class names (open vocabulary); class 0
+            "background" is prepended. Default: the model's `id2label`.
+        mode (`str`, defaults to `"binary"`): `"binary"` (sounding-object mask, the S4/MS3 task; `segments` holds one
+            unlabelled segment), `"semantic"` (class map from `TavisModel`'s AVSS assembly; one segment per class
+            present) or `"instances"` (one segment per object query whose mask is not empty and whose best class is
+            not background, restricted to the sounding-object mask).
+        threshold (`float`, defaults to 0.5): probability threshold on the mask logits (the authors' 0.5).
+        fps (`float`, defaults to 1.0): sampled frames per second (AVSBench: 1).
+        temporal (`str`, defaults to `"per-frame"`): `"per-frame"` (frames independent, the authors' evaluation) or
+            `"clip"` (SAM2 memory over each window; a short last window is padded by repeating its last frame).
+        window_seconds (`float`, defaults to 5.0), frame_offset (`float`, defaults to 15/16),
+            max_frame_size (`int`, defaults to 1024): see [`tavis_hf.video.VideoFile`].
+        output_video (`str` or list of `str`, *optional*): write an mp4 with coloured masks, labels and the audio
+            (the video is decoded a second time at its own frame rate; a URL is fetched again).
+
+    Scores: a mask's score is the mean foreground probability inside it (0 for an empty mask); a labelled segment's
+    score multiplies it by the class probability (from `config.avss_class_source`: audio-to-text, image-to-text or
+    their mean; the highest over the object queries for `"semantic"`).
+    Masks are returned at the decoded frame size (bilinear upsampling of the logits, then the threshold).
+    Memory: windows are decoded and run one at a time; the model outputs kept until post-processing are the
+    `S x S` logit maps of each sampled frame (~200 kB per frame at 224 px, times N+1 in `"instances"` mode).
+    """
+
+    _load_processor = True
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.processor is None:
+            raise ValueError(
+                "AudioVisualSegmentationPipeline needs a TavisProcessor: save it next to the model "
+                "(processor.save_pretrained(model_dir)) or pass processor=..."
+            )
+
+    # --------------------------------------------------------------------------------------------- parameters
+    def _sanitize_parameters(
+        self,
+        labels=None,
+        mode=None,
+        threshold=None,
+        fps=None,
+        temporal=None,
+        window_seconds=None,
+        frame_offset=None,
+        max_frame_size=None,
+        **kwargs,
+    ):
+        if kwargs:
+            raise TypeError(f"unknown parameters for audio-visual-segmentation: {sorted(kwargs)}")
+        preprocess, forward, postprocess = {}, {}, {}
+        for name, value in (
+            ("fps", fps),
+            ("window_seconds", window_seconds),
+            ("frame_offset", frame_offset),
+            ("max_frame_size", max_frame_size),
+        ):
+            if value is not None:
+                preprocess[name] = value
+        if temporal is not None:
+            if temporal not in ("per-frame", "clip"):
+                raise ValueError(f"temporal must be 'per-frame' or 'clip'; got {temporal!r}")
+            preprocess["temporal"] = forward["temporal"] = temporal
+        if mode is not None:
+            if mode not in MODES:
+                raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+            forward["mode"] = postprocess["mode"] = mode
+        if threshold is not None:
+            if not (isinstance(threshold, (int, float)) and 0 < threshold < 1):
+                raise ValueError(f"threshold must be a probability in (0, 1); got {threshold!r}")
+            postprocess["threshold"] = float(threshold)
+        if labels is not None or mode is not None:
+            vocabulary = self.vocabulary(labels)
+            forward["class_input_ids"] = self.processor.encode_labels(vocabulary)
+            postprocess["vocabulary"] = vocabulary
+        return preprocess, forward, postprocess
+
+    def vocabulary(self, labels=None) -> list[str]:
+        """Class vocabulary for `labels` (see [`parse_labels`]): background first."""
+        labels = parse_labels(labels)
+        if labels is None:
+            return [self.model.config.id2label[i] for i in range(len(self.model.config.id2label))]
+        return labels if labels[0] == BACKGROUND else [BACKGROUND, *labels]
+
+    def __call__(self, inputs, output_video=None, **kwargs):
+        """Segment one input or a list of inputs (see the class docstring); `output_video` writes overlays."""
+        results = super().__call__(inputs, **kwargs)
+        if output_video is not None:
+            if isinstance(inputs, list):
+                if not isinstance(output_video, (list, tuple)) or len(output_video) != len(inputs):
+                    raise ValueError("with a list of inputs, output_video must be a list of paths of the same length")
+                for source, result, path in zip(inputs, results, output_video):
+                    self.write_overlay(source, result, path, **kwargs)
+            elif isinstance(inputs, (str, os.PathLike, bytes, dict)):
+                self.write_overlay(inputs, results, output_video, **kwargs)
+            else:
+                raise TypeError("output_video needs a single input or a list (not a generator or dataset)")
+        return results
+
+    def save_pretrained(self, save_directory, **kwargs):
+        """Save the model and the [`TavisProcessor`] next to it, so that `pipeline("audio-visual-segmentation",
+        model=save_directory)` reloads both after `import tavis_hf`. (`Pipeline.save_pretrained` skips a
+        `ProcessorMixin`, and its remote-code export cannot copy this package's cross-folder imports.)"""
+        os.makedirs(save_directory, exist_ok=True)
+        self.model.save_pretrained(save_directory, **kwargs)
+        self.processor.save_pretrained(save_directory)
+
+    # ----------------------------------------------------------------------------------------------- stages
+    def open_source(
+        self,
+        inputs,
+        fps=DEFAULT_FPS,
+        window_seconds=WINDOW_SECONDS,
+        frame_offset=AVSBENCH_FRAME_OFFSET,
+        max_frame_size=MAX_FRAME_SIZE,
+    ):
+        """A [`VideoFile`] (path, URL, bytes) or [`VideoArrays`] (dict) for one input."""
+        if isinstance(inputs, dict):
+            missing = {"frames", "audio", "sampling_rate"} - set(inputs)
+            if missing:
+                raise ValueError(
+                    f"a dict input needs the keys 'frames', 'audio', 'sampling_rate'; missing {sorted(missing)}"
+                )
+            return VideoArrays(
+                inputs["frames"], inputs["audio"], inputs["sampling_rate"], fps, window_seconds, frame_offset
+            )
+        if isinstance(inputs, (str, os.PathLike, bytes, bytearray)):
+            return VideoFile(inputs, fps, window_seconds, frame_offset, max_frame_size)
+        raise TypeError(
+            "an input must be a video path, an http(s) URL, bytes, or a dict {'frames', 'audio', 'sampling_rate'}; "
+            f"got {type(inputs).__name__}"
+        )
+
+    def preprocess(self, inputs, temporal="per-frame", **source_kwargs):
+        dtype = self.model.dtype
+        with self.open_source(inputs, **source_kwargs) as video:
+            size = (video.info.height, video.info.width)
+            per_window = video.sampling.frames_per_window
+            windows = _with_is_last(video.windows())
+            for window, last_window in windows:
+                audio = window.audio
+                if len(audio) < _MIN_AUDIO_SAMPLES:  # a stream ending within 25 ms of the window start
+                    audio = np.pad(audio, (0, _MIN_AUDIO_SAMPLES - len(audio)))
+                features = self.processor(
+                    videos=window.frames, audio=audio, sampling_rate=SAMPLING_RATE, return_tensors="pt"
+                )
+                tensors = {
+                    k: features[k].to(dtype) for k in ("pixel_values", "imagebind_pixel_values", "input_features")
+                }
+                num = len(window.frame_indices)
+                if temporal == "clip":
+                    pad = per_window - num  # repeat the last frame: SAM2 memory is causal, earlier frames unchanged
+                    if pad:
+                        tensors = {
+                            k: torch.cat([v, v[:, -1:].expand(1, pad, *v.shape[2:])], 1) for k, v in tensors.items()
+                        }
+                    groups = [(slice(0, per_window), list(range(num)))]
+                else:
+                    groups = [(slice(i, i + 1), [i]) for i in range(num)]
+                for g, (frames, kept) in enumerate(groups):
+                    yield {
+                        **{k: v[:, frames] for k, v in tensors.items()},
+                        "frame_indices": [window.frame_indices[i] for i in kept],
+                        "timestamps": [window.timestamps[i] for i in kept],
+                        "num_valid": len(kept),
+                        "original_size": size,
+                        "is_last": last_window and g == len(groups) - 1,
+                    }
+
+    def _forward(self, model_inputs, class_input_ids=None, temporal="per-frame", mode="binary"):
+        meta = {
+            k: model_inputs.pop(k) for k in ("frame_indices", "timestamps", "num_valid", "original_size", "is_last")
+        }
+        outputs = self.model(
+            **model_inputs, class_input_ids=class_input_ids if mode != "binary" else None, temporal=temporal
+        )
+        result = {"pred_masks": outputs.pred_masks}
+        if mode != "binary":
+            # per-query class distribution from the source the model's AVSS assembly uses (a2t, v2t or their mean)
+            sources = [outputs.audio_class_logits, outputs.image_class_logits]
+            sources = {"a2t": sources[:1], "v2t": sources[1:], "mean": sources}[self.model.config.avss_class_source]
+            result["class_probs"] = sum(logits.float().softmax(-1) for logits in sources) / len(sources)
+            key = "semantic_masks" if mode == "semantic" else "object_masks"
+            result[key] = getattr(outputs, key)
+        return {**result, **meta}
+
+    def postprocess(self, all_outputs, mode="binary", threshold=0.5, vocabulary=None):
+        frames = []
+        for chunk in all_outputs:
+            num = chunk["num_valid"]
+            size = tuple(chunk["original_size"])
+            for i in range(num):
+                frames.append(
+                    self._frame_result(
+                        {k: v[0, i] for k, v in chunk.items() if isinstance(v, torch.Tensor)},
+                        chunk["frame_indices"][i],
+                        chunk["timestamps"][i],
+                        size,
+                        mode,
+                        threshold,
+                        vocabulary,
+                    )
+                )
+        return frames
+
+    def _frame_result(self, out, frame_index, timestamp, size, mode, threshold, vocabulary) -> dict:
+        post = self.processor.post_process_masks
+        logits = post(out["pred_masks"], size, threshold=None)
+        mask, probs = logits > _logit(threshold), torch.sigmoid(logits)
+        score = _mask_score(probs, mask)
+        segments = []
+        if mode == "binary":
+            if mask.any():
+                segments.append({"label": None, "score": score, "mask": _to_pil(mask)})
+        elif mode == "semantic":
+            semantic = self.processor.post_process_semantic_masks(out["semantic_masks"], size)
+            class_probs = out["class_probs"]  # (N, C)
+            for cls in semantic.unique().tolist():
+                if cls == 0:
+                    continue
+                region = (semantic == cls) & mask  # the class map at frame size, inside the sounding mask
+                segments.append(
+                    {
+                        "label": vocabulary[cls],
+                        "score": float(class_probs[:, cls].max()) * _mask_score(probs, region),
+                        "mask": _to_pil(region),
+                    }
+                )
+        else:
+            object_logits = post(out["object_masks"], size, threshold=None)  # (N, H, W)
+            object_probs = torch.sigmoid(object_logits)
+            class_probs = out["class_probs"]
+            for q in range(object_probs.shape[0]):
+                cls = int(class_probs[q].argmax())
+                region = (object_logits[q] > _logit(threshold)) & mask
+                if cls == 0 or not region.any():
+                    continue
+                segments.append(
+                    {
+                        "label": vocabulary[cls],
+                        "score": float(class_probs[q, cls]) * _mask_score(object_probs[q], region),
+                        "mask": _to_pil(region),
+                    }
+                )
+        segments.sort(key=lambda s: -s["score"])
+        return {
+            "frame_index": int(frame_index),
+            "timestamp": float(timestamp),
+            "mask": _to_pil(mask),
+            "score": score,
+            "segments": segments,
+        }
+
+    # ------------------------------------------------------------------------------------------------ overlay
+    def write_overlay(self, source, frames: list[dict], path, fps=None, max_frame_size=None, **_) -> str:
+        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate, with sound."""
+        sample_fps = DEFAULT_FPS if fps is None else fps
+        labels = sorted({s["label"] for f in frames for s in f["segments"]}, key=str)
+        layers = [[(s["label"], s["score"], np.asarray(s["mask"]) > 0) for s in f["segments"]] for f in frames]
+        source_kwargs = {"fps": sample_fps}
+        if max_frame_size is not None and not isinstance(source, dict):
+            source_kwargs["max_frame_size"] = max_frame_size
+        with self.open_source(source, **source_kwargs) as video:
+
+            def layers_at(t: float):
+                return layers[min(max(int(math.floor(t * sample_fps)), 0), len(layers) - 1)]
+
+            return write_overlay_video(
+                path, video.iter_frames(), layers_at, labels, video.info.video_fps, video.soundtrack(), SAMPLING_RATE
+            )
+
+
+def _with_is_last(iterator):
+    """Yield `(item, is_last)` pairs, reading one item ahead."""
+    iterator = iter(iterator)
+    previous = next(iterator, None)
+    while previous is not None:
+        current = next(iterator, None)
+        yield previous, current is None
+        previous = current
+
+
+def _logit(probability: float) -> float:
+    """Probability threshold -> logit threshold (exact comparison: sigmoid rounds to 0.5 near logit 0)."""
+    return math.log(probability / (1 - probability))
+
+
+def _mask_score(probs: torch.Tensor, mask: torch.Tensor) -> float:
+    return float(probs[mask].mean()) if bool(mask.any()) else 0.0
+
+
+def _to_pil(mask: torch.Tensor) -> Image.Image:
+    return Image.fromarray(mask.numpy().astype(np.uint8) * 255, mode="L")
+
+
+# ------------------------------------------------------------------------------------------------- one call
+def segment_video(
+    video,
+    model=None,
+    labels=None,
+    output_dir="tavis_output",
+    mode: str = "binary",
+    fps: float = DEFAULT_FPS,
+    threshold: float = 0.5,
+    temporal: str = "per-frame",
+    progress: bool = True,
+    device=None,
+) -> dict:
+    """Segment a video and write the results to `output_dir`; what `tavis-hf segment` and
+    `examples/segment_video.py` run.
+
+    Writes `masks/frame_{k:05d}.png` (sounding-object mask, 0/255), one `masks/frame_{k:05d}_{j}_{label}.png` per
+    labelled segment (`"semantic"`/`"instances"`), `summary.json` (the returned dict) and `overlay.mp4` (coloured
+    masks and labels over the video, original audio).
+
+    Args:
+        video: a video path, URL or bytes (see [`AudioVisualSegmentationPipeline`]).
+        model: a model folder/Hub id or an [`AudioVisualSegmentationPipeline`]; `None` uses
+            [`DEFAULT_MODEL_DIR`] (error if the package does not ship it yet).
+        labels, mode, fps, threshold, temporal: as for the pipeline.
+        output_dir: output folder (created).
+        progress (`bool`): show a tqdm progress bar over the sampled frames.
+        device: torch device for the model.
+
+    Returns:
+        `dict`: the summary written to `summary.json` (paths relative to `output_dir`).
+    """
+    from tqdm.auto import tqdm
+    from transformers import pipeline
+
+    start = time.perf_counter()
+    if isinstance(model, AudioVisualSegmentationPipeline):
+        segmenter = model
+    else:
+        if model is None:
+            if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+                raise FileNotFoundError(
+                    f"no default model is shipped yet (expected at {DEFAULT_MODEL_DIR}); pass a model folder or Hub id"
+                )
+            model = str(DEFAULT_MODEL_DIR)
+        segmenter = pipeline("audio-visual-segmentation", model=str(model), device=device)
+    output_dir = Path(output_dir)
+    (output_dir / "masks").mkdir(parents=True, exist_ok=True)
+    preprocess_kw, forward_kw, postprocess_kw = segmenter._sanitize_parameters(
+        labels=labels, mode=mode, threshold=threshold, fps=fps, temporal=temporal
+    )
+    with segmenter.open_source(video, fps=fps) as source:
+        total = source.num_frames
+    chunks = []
+    with tqdm(total=total, desc="segmenting", unit="frame", disable=not progress) as bar:
+        for chunk in segmenter.preprocess(video, **preprocess_kw):
+            chunks.append(segmenter.forward(chunk, **forward_kw))
+            bar.update(chunk["num_valid"])
+    frames = segmenter.postprocess(chunks, **postprocess_kw)
+    summary_frames = []
+    for frame in frames:
+        k = frame["frame_index"]
+        mask_name = f"masks/frame_{k:05d}.png"
+        frame["mask"].save(output_dir / mask_name)
+        segments = []
+        for j, segment in enumerate(frame["segments"]):
+            name = mask_name
+            if segment["label"] is not None:
+                safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in segment["label"])
+                name = f"masks/frame_{k:05d}_{j}_{safe}.png"
+                segment["mask"].save(output_dir / name)
+            area = int((np.asarray(segment["mask"]) > 0).sum())
+            segments.append({"label": segment["label"], "score": segment["score"], "mask": name, "area": area})
+        summary_frames.append(
+            {"frame_index": k, "timestamp": frame["timestamp"], "score": frame["score"], "mask": mask_name,
+             "segments": segments}
+        )  # fmt: skip
+    overlay = segmenter.write_overlay(video, frames, output_dir / "overlay.mp4", fps=fps)
+    summary = {
+        "video": video if isinstance(video, str) else "<bytes>",
+        "model": getattr(segmenter.model, "name_or_path", None),
+        "mode": mode,
+        "labels": postprocess_kw.get("vocabulary"),
+        "fps": fps,
+        "threshold": threshold,
+        "temporal": temporal,
+        "num_frames": len(frames),
+        "overlay": os.path.relpath(overlay, output_dir),
+        "seconds": round(time.perf_counter() - start, 3),
+        "frames": summary_frames,
+    }
+    with open(output_dir / "summary.json", "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary
