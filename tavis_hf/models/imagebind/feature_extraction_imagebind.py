@@ -183,11 +183,14 @@ class ImageBindAudioFeatureExtractor(SequenceFeatureExtractor):
         clips = []
         for start, end in self.clip_timepoints(waveform.shape[1], num_clips):
             segment = waveform[:, int(start * self.sampling_rate) : int(end * self.sampling_rate)]
+            # The mean is taken with torch's float32 reduction, as the authors do (numpy's pairwise sum rounds
+            # differently in the last bit).
+            mean = torch.from_numpy(segment).mean().numpy()
             if self.inplace_mean_quirk:
-                segment -= segment.mean()  # a view: later overlapping clips see the shift, as in the authors' code
+                segment -= mean  # a view: later overlapping clips see the shift, as in the authors' code
                 channel0 = segment[0]
             else:
-                channel0 = segment[0] - segment.mean()
+                channel0 = segment[0] - mean
             fbank = self.log_mel(channel0)
             frames = fbank.shape[1]
             if frames < self.target_length:
