@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny SynthAVS DatasetDicts (64 px) saved to disk, and the training script as a module."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TRAIN_SCRIPT = REPO / "examples" / "train_tavis.py"
+
+
+@pytest.fixture(scope="session")
+def train_script():
+    spec = importlib.util.spec_from_file_location("train_tavis_example", TRAIN_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def synth_s4_dir(tmp_path_factory) -> Path:
+    """SynthAVS single-source clips at 64 px: 4 train, 1 val, 1 test, saved with `save_to_disk`."""
+    from tavis_hf.data import make_synthavs
+
+    root = tmp_path_factory.mktemp("synth_s4")
+    dataset = make_synthavs({"train": 4, "val": 1, "test": 1}, image_size=64, cache_dir=root / "cache")
+    dataset.save_to_disk(root / "data")
+    return root / "data"
+
+
+def tiny_argv(dataset_dir, output_dir, *extra) -> list[str]:
+    """Command line of a tiny CPU run on `dataset_dir` (4 train clips, batch 2: 2 steps per epoch)."""
+    return [
+        "--subset", "synth-s4", "--dataset_name_or_path", str(dataset_dir), "--model_preset", "tiny",
+        "--image_size", "64", "--per_device_train_batch_size", "2", "--output_dir", str(output_dir),
+        "--no_progress", *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A random `TavisConfig.tiny()` model with its processor (byte-level ImageBind tokenizer), saved."""
+    import torch
+
+    from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
+    from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisModel, TavisProcessor
+
+    torch.manual_seed(0)
+    config = TavisConfig.tiny()
+    path = tmp_path_factory.mktemp("tiny_tavis")
+    TavisModel(config).save_pretrained(path)
+    TavisProcessor(TavisImageProcessorPil.from_tavis_config(config), ImageBindAudioFeatureExtractor(),
+                   build_imagebind_tokenizer([]), prompt_template=config.prompt_template).save_pretrained(path)  # fmt: skip
+    return path

@@ -1,0 +1,88 @@
+"""End-to-end runs of examples/train_tavis.py on tiny SynthAVS (single CPU process, in-process)."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tavis_hf.training import list_checkpoints
+
+from .conftest import tiny_argv
+
+
+def _losses(run_dir) -> dict[int, float]:
+    lines = (run_dir / "logs" / "tavis" / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    return {r["step"]: r["train/loss"] for r in records if "train/loss" in r}
+
+
+def test_resume_is_exact(train_script, synth_s4_dir, tmp_path):
+    """N steps, stop, resume to 2N (across an epoch boundary) == an uninterrupted 2N-step run: losses and weights.
+
+    The interrupted run also caches the ImageBind audio features and checkpoints activations: neither may change
+    a single bit."""
+    common = ["--num_train_epochs", "3", "--checkpoints_total_limit", "5"]
+    full, split = tmp_path / "full", tmp_path / "split"
+    train_script.main(tiny_argv(synth_s4_dir, full, *common, "--max_train_steps", "4", "--checkpointing_steps", "4"))
+    speedups = ["--cache_audio_features", "--activation_checkpointing"]
+    train_script.main(
+        tiny_argv(synth_s4_dir, split, *common, *speedups, "--max_train_steps", "1", "--checkpointing_steps", "1")
+    )
+    assert [p.name for p in list_checkpoints(split / "checkpoints")] == ["step_1"]
+    train_script.main(tiny_argv(synth_s4_dir, split, *common, *speedups, "--max_train_steps", "4",
+                                "--checkpointing_steps", "4", "--resume_from_checkpoint", "latest"))  # fmt: skip
+
+    assert [p.name for p in list_checkpoints(split / "checkpoints")] == ["step_1", "step_4"]
+    full_losses, split_losses = _losses(full), _losses(split)
+    assert sorted(full_losses) == [1, 2, 3, 4]
+    assert split_losses == full_losses
+    weights_full = load_file(full / "checkpoints" / "step_4" / "model.safetensors")
+    weights_split = load_file(split / "checkpoints" / "step_4" / "model.safetensors")
+    assert weights_full.keys() == weights_split.keys()
+    for key, value in weights_full.items():
+        assert torch.equal(value, weights_split[key]), key
+    # and training did move the weights
+    weights_start = load_file(split / "checkpoints" / "step_1" / "model.safetensors")
+    assert any(not torch.equal(weights_start[k], v) for k, v in weights_full.items())
+    state = json.loads((split / "checkpoints" / "step_4" / "trainer_state.json").read_text())
+    # saved after the last batch of epoch 1, before that epoch's evaluation
+    assert (state["epoch"], state["global_step"], state["batches_in_epoch"]) == (1, 4, 2)
+    assert [entry["epoch"] for entry in state["val_history"]] == [0]
+
+
+def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
+    """One epoch: val metrics, best model, final Hub folder with card, rotated checkpoints, JSONL tracking."""
+    out = tmp_path / "run"
+    train_script.main(tiny_argv(synth_s4_dir, out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1"))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [entry["epoch"] for entry in metrics["val"]] == [0, 1]
+    assert all(entry["split"] == "val" for entry in metrics["val"])
+    assert metrics["test"]["split"] == "test" and 0.0 <= metrics["test"]["jaccard"] <= 1.0
+    best = max(metrics["val"], key=lambda entry: entry["jaccard"])
+    assert metrics["best"]["value"] == best["jaccard"] and metrics["best"]["epoch"] == best["epoch"]
+    assert [p.name for p in list_checkpoints(out / "checkpoints")] == ["step_4"]
+    assert not list((out / "checkpoints").glob("*.tmp"))
+    final = out / "final"
+    for name in ("config.json", "model.safetensors", "processor_config.json", "README.md", "training_metrics.json"):
+        assert (final / name).is_file(), name
+    config = json.loads((final / "config.json").read_text())
+    assert config["id2label"]["1"] == "chime"  # the dataset's vocabulary
+    # final weights are the best val epoch's
+    assert torch.equal(
+        load_file(final / "model.safetensors")["ibqd.queries.weight"],
+        load_file(out / "best_model" / "model.safetensors")["ibqd.queries.weight"],
+    )
+    assert "jaccard" in (final / "README.md").read_text().lower()
+    from tavis_hf import TavisModel
+
+    TavisModel.from_pretrained(final)
+
+
+def test_nonempty_output_dir_is_not_overwritten(train_script, synth_s4_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(FileExistsError, match="not empty"):
+        train_script.main(tiny_argv(synth_s4_dir, out, "--max_train_steps", "1"))
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
