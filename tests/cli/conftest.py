@@ -5,8 +5,6 @@ import pytest
 
 from tavis_hf.cli import main
 
-from ..hub.fixtures import saved_model_dir, tiny_model, tiny_processor  # noqa: F401  (pytest fixtures)
-
 
 def _progress_switches():
     """(is_disabled, enable) of the progress bars of datasets, transformers and huggingface_hub."""

@@ -16,10 +16,10 @@ def _planned(out: str) -> tuple[dict[str, int], str]:
     return files, card
 
 
-def test_push_dry_run_then_upload_from_a_saved_model(run_cli, saved_model_dir, tmp_path):
+def test_push_dry_run_then_upload_from_a_saved_model(run_cli, tiny_model_dir, tmp_path):
     (tmp_path / "s4.json").write_text(json.dumps(S4_RECORD))
     release = tmp_path / "release"
-    common = ["push", saved_model_dir, "--repo-id", "me/tavis-tiny", "--eval-results", tmp_path / "s4.json"]
+    common = ["push", tiny_model_dir, "--repo-id", "me/tavis-tiny", "--eval-results", tmp_path / "s4.json"]
 
     with MockHub() as mock:
         status, out, err = run_cli(*common, "--release-dir", release, "--max-shard-size", "5MB", "--dry-run")
@@ -48,8 +48,8 @@ def test_push_dry_run_then_upload_from_a_saved_model(run_cli, saved_model_dir, t
     assert out.startswith("Uploaded") and "me/tavis-tiny" in out
 
 
-def test_push_without_release_dir_uses_a_temporary_folder(run_cli, saved_model_dir):
-    args = ["push", saved_model_dir, "--repo-id", "me/tavis-tiny", "--token", "hf_test"]
+def test_push_without_release_dir_uses_a_temporary_folder(run_cli, tiny_model_dir):
+    args = ["push", tiny_model_dir, "--repo-id", "me/tavis-tiny", "--token", "hf_test"]
     status, out, err = run_cli(*args, "--dry-run")
     assert status == 0, err
     files, card_text = _planned(out)
@@ -79,10 +79,10 @@ def test_push_dataset_folder_with_card(run_cli, tmp_path):
     assert ("POST", "/api/datasets/me/synthavs/commit/main") in mock.requests
 
 
-def test_push_bad_input_is_one_line(run_cli, saved_model_dir, tmp_path):
+def test_push_bad_input_is_one_line(run_cli, tiny_model_dir, tmp_path):
     cases = [
         (["push", tmp_path / "missing", "--repo-id", "me/x", "--dry-run"], "no such folder to push"),
-        (["push", saved_model_dir, "--repo-id", "not a repo id", "--dry-run"], "Repo id must"),
+        (["push", tiny_model_dir, "--repo-id", "not a repo id", "--dry-run"], "Repo id must"),
         (["push", tmp_path, "--repo-id", "me/x", "--repo-type", "dataset", "--dry-run"], "neither a saved DatasetDict"),
         (["push", tmp_path, "--repo-id", "me/x", "--dry-run"], "no config.json"),
     ]

@@ -21,10 +21,10 @@ def synth_dir(tmp_path_factory):
     return folder
 
 
-def test_segment_writes_masks_overlay_and_summary(run_cli, media, saved_model_dir, tmp_path):
+def test_segment_writes_masks_overlay_and_summary(run_cli, media, tiny_model_dir, tmp_path):
     out = tmp_path / "out"
     status, stdout, err = run_cli(
-        "segment", media["with_sound"], "--model", saved_model_dir, "--output-dir", out, "--no-progress",
+        "segment", media["with_sound"], "--model", tiny_model_dir, "--output-dir", out, "--no-progress",
         "--labels", "chime, drum", "--mode", "semantic",
     )  # fmt: skip
     assert status == 0, err
@@ -54,9 +54,9 @@ def test_synth_writes_a_loadable_dataset(synth_dir):
     assert avsbench_build_info(dataset["test"])["subset"] == "synth-s4"
 
 
-def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, saved_model_dir, tmp_path):
+def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, tiny_model_dir, tmp_path):
     record_path = tmp_path / "s4.json"
-    common = ["evaluate", "--model", saved_model_dir, "--dataset", synth_dir, "--no-progress"]
+    common = ["evaluate", "--model", tiny_model_dir, "--dataset", synth_dir, "--no-progress"]
     status, stdout, err = run_cli(*common, "--output", record_path)
     assert status == 0, err
     record = json.loads(record_path.read_text())
@@ -82,7 +82,7 @@ def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, saved_mod
     assert set(semantic["metrics"]) == {"miou", "fscore"} and semantic["num_videos"] == 1
 
     status, stdout, err = run_cli(
-        "push", saved_model_dir, "--repo-id", "me/tiny", "--eval-results", record_path, "--dry-run"
+        "push", tiny_model_dir, "--repo-id", "me/tiny", "--eval-results", record_path, "--dry-run"
     )
     assert status == 0, err
     card = ModelCard(stdout.split("Card (README.md):\n", 1)[1])
@@ -100,8 +100,8 @@ def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, saved_mod
         (["--limit", "0"], "--limit must be >= 1"),
     ],
 )
-def test_evaluate_bad_input(run_cli, synth_dir, saved_model_dir, extra, fragment):
-    status, _, err = run_cli("evaluate", "--model", saved_model_dir, "--dataset", synth_dir, *extra)
+def test_evaluate_bad_input(run_cli, synth_dir, tiny_model_dir, extra, fragment):
+    status, _, err = run_cli("evaluate", "--model", tiny_model_dir, "--dataset", synth_dir, *extra)
     assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert fragment in err
 

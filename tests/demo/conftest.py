@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ..pipeline.conftest import make_video, media_dir, tiny_model_dir  # noqa: F401  (pytest fixtures)
+from ..helpers import make_video
 
 APP_PATH = Path(__file__).resolve().parents[2] / "demo" / "app.py"
 
@@ -31,13 +31,13 @@ def examples_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def video_mp4(media_dir) -> Path:  # noqa: F811
+def video_mp4(media_dir) -> Path:
     """3 s, 10 fps, 96x64 test pattern with a 440-Hz tone: three sampled frames."""
     return make_video(media_dir / "demo_video.mp4", duration=3.0)
 
 
 @pytest.fixture(scope="session")
-def silent_mp4(media_dir) -> Path:  # noqa: F811
+def silent_mp4(media_dir) -> Path:
     """2 s test pattern without an audio stream."""
     return make_video(media_dir / "demo_silent.mp4", duration=2.0, audio=None)
 
@@ -49,7 +49,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def launched(app, tiny_model_dir, examples_dir, tmp_path_factory):  # noqa: F811
+def launched(app, tiny_model_dir, examples_dir, tmp_path_factory):
     """The demo (tiny model preselected) launched in-process on 127.0.0.1; yields `(demo, url)`, closed after."""
     demo = app.build_demo(
         str(tiny_model_dir), examples_dir=examples_dir, output_root=tmp_path_factory.mktemp("demo_outputs")

@@ -167,8 +167,8 @@ def test_build_release_folder_shards_safetensors_and_reloads(tiny_model, tiny_pr
     assert (tmp_path / "release" / "README.md").read_text() == str(card)
 
 
-def test_build_release_folder_from_saved_dir_writes_default_card(saved_model_dir, tiny_model, tmp_path):
-    files = hub.build_release_folder(saved_model_dir, tmp_path / "release")
+def test_build_release_folder_from_saved_dir_writes_default_card(tiny_model_dir, tiny_model, tmp_path):
+    files = hub.build_release_folder(tiny_model_dir, tmp_path / "release")
     assert files == sorted(files)
     assert {"model.safetensors", "config.json", "processor_config.json", "tokenizer.json"} <= set(files)
     card = ModelCard.load(tmp_path / "release" / "README.md")
@@ -176,13 +176,13 @@ def test_build_release_folder_from_saved_dir_writes_default_card(saved_model_dir
     assert f"| Parameters | {tiny_model.num_parameters():,} |" in card.text
 
 
-def test_build_release_folder_keeps_remote_code(saved_model_dir, tmp_path):
+def test_build_release_folder_keeps_remote_code(tiny_model_dir, tmp_path):
     import shutil
 
     from tavis_hf.models.tavis.convert_tavis import save_remote_code
 
     source = tmp_path / "remote"
-    shutil.copytree(saved_model_dir, source)
+    shutil.copytree(tiny_model_dir, source)
     save_remote_code(source)
     code = sorted(p.name for p in source.glob("*.py"))
     assert code
@@ -198,13 +198,13 @@ def test_build_release_folder_keeps_remote_code(saved_model_dir, tmp_path):
     assert "auto_map" not in json.loads((tmp_path / "plain" / "config.json").read_text())
 
 
-def test_build_release_folder_rejects_a_folder_with_missing_weights(saved_model_dir, tmp_path):
+def test_build_release_folder_rejects_a_folder_with_missing_weights(tiny_model_dir, tmp_path):
     import shutil
 
     from safetensors.torch import load_file, save_file
 
     broken = tmp_path / "broken"
-    shutil.copytree(saved_model_dir, broken)
+    shutil.copytree(tiny_model_dir, broken)
     weights = load_file(broken / "model.safetensors")
     dropped = sorted(weights)[0]
     del weights[dropped]
@@ -212,8 +212,8 @@ def test_build_release_folder_rejects_a_folder_with_missing_weights(saved_model_
     with pytest.raises(ValueError, match=f"does not load cleanly.*missing_keys.*{dropped}"):
         hub.build_release_folder(broken, tmp_path / "release")
     with pytest.raises(ValueError, match="must differ from the source folder"):
-        hub.build_release_folder(saved_model_dir, saved_model_dir, overwrite=True)
-    assert (saved_model_dir / "model.safetensors").is_file()
+        hub.build_release_folder(tiny_model_dir, tiny_model_dir, overwrite=True)
+    assert (tiny_model_dir / "model.safetensors").is_file()
 
 
 def test_build_release_folder_refuses_to_overwrite(tiny_model, tmp_path):

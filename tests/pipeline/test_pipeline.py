@@ -10,7 +10,8 @@ from PIL import Image
 from tavis_hf.pipelines import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline, parse_labels, segment_video
 from tavis_hf.video import MediaError
 
-from .conftest import ffmpeg, gradio_media, make_video, requires_ffmpeg
+from ..helpers import ffmpeg, make_video, requires_ffmpeg
+from .conftest import gradio_media
 
 pytestmark = requires_ffmpeg
 

@@ -8,7 +8,7 @@ import pytest
 
 from tavis_hf.video import FrameSampling, MediaError, VideoArrays, VideoFile, prepare_audio_array, write_overlay_video
 
-from .conftest import ffmpeg, make_video, requires_ffmpeg
+from ..helpers import ffmpeg, make_video, requires_ffmpeg
 
 pytestmark = requires_ffmpeg
 

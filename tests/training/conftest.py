@@ -35,20 +35,3 @@ def tiny_argv(dataset_dir, output_dir, *extra) -> list[str]:
         "--image_size", "64", "--per_device_train_batch_size", "2", "--output_dir", str(output_dir),
         "--no_progress", *extra,
     ]  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A random `TavisConfig.tiny()` model with its processor (byte-level ImageBind tokenizer), saved."""
-    import torch
-
-    from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
-    from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisModel, TavisProcessor
-
-    torch.manual_seed(0)
-    config = TavisConfig.tiny()
-    path = tmp_path_factory.mktemp("tiny_tavis")
-    TavisModel(config).save_pretrained(path)
-    TavisProcessor(TavisImageProcessorPil.from_tavis_config(config), ImageBindAudioFeatureExtractor(),
-                   build_imagebind_tokenizer([]), prompt_template=config.prompt_template).save_pretrained(path)  # fmt: skip
-    return path

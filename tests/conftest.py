@@ -1,0 +1,37 @@
+"""Fixtures shared by every test area: one tiny random TAViS model, its processor and their saved folder."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tavis_hf.models.tavis import TavisConfig, TavisModel
+
+from .helpers import make_tiny_processor
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> TavisModel:
+    """A randomly initialised `TavisModel` with the tiny test configuration (seed 0, eval mode)."""
+    torch.manual_seed(0)
+    return TavisModel(TavisConfig.tiny()).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_processor(tiny_model):
+    """The `TavisProcessor` of `tiny_model` (byte-level ImageBind tokenizer: no vocabulary file needed)."""
+    return make_tiny_processor(tiny_model.config)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_model, tiny_processor, tmp_path_factory) -> Path:
+    """`tiny_model` and `tiny_processor` saved with `save_pretrained` (one safetensors file)."""
+    folder = tmp_path_factory.mktemp("tiny_tavis")
+    tiny_model.save_pretrained(folder)
+    tiny_processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")

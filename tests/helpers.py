@@ -1,0 +1,50 @@
+"""Helpers shared by the test areas: media made with ffmpeg at test time and a tiny TAViS processor."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
+from tavis_hf.models.tavis.configuration_tavis import TavisConfig
+from tavis_hf.models.tavis.image_processing_tavis import TavisImageProcessorPil
+from tavis_hf.models.tavis.processing_tavis import TavisProcessor
+
+FFMPEG = shutil.which("ffmpeg")
+requires_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed (apt-get install ffmpeg)")
+
+
+def ffmpeg(*args: str) -> None:
+    if FFMPEG is None:
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
+    subprocess.run([FFMPEG, "-v", "error", "-y", *args], check=True)
+
+
+def make_video(
+    path: Path,
+    duration: float = 3.0,
+    size: str = "96x64",
+    rate: int = 10,
+    audio: str | None = "sine=frequency=440:sample_rate=16000",
+    channels: int = 1,
+    vcodec: str = "libx264",
+    acodec: str = "aac",
+) -> Path:
+    """A test-pattern video (`testsrc`) with an optional lavfi audio source, encoded with ffmpeg."""
+    args = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}"]
+    if audio is not None:
+        args += ["-f", "lavfi", "-i", audio, "-ac", str(channels), "-c:a", acodec]
+    args += ["-t", str(duration), "-c:v", vcodec, "-pix_fmt", "yuv420p", str(path)]
+    ffmpeg(*args)
+    return path
+
+
+def make_tiny_processor(config: TavisConfig) -> TavisProcessor:
+    """Processor for `config` with a byte-level (merge-free) ImageBind tokenizer: no vocabulary file needed."""
+    return TavisProcessor(
+        TavisImageProcessorPil.from_tavis_config(config),
+        ImageBindAudioFeatureExtractor(),
+        build_imagebind_tokenizer([]),
+        prompt_template=config.prompt_template,
+    )
