@@ -26,9 +26,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import tavis_hf  # noqa: F401  (registers the "audio-visual-segmentation" task and the Auto classes)
-from tavis_hf.data.synthetic import SYNTHAVS_CLASSES, generate_clip
+from tavis_hf.data.synthetic import SYNTHAVS_CLASSES, write_synthavs_video
 from tavis_hf.pipelines import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline, parse_labels, segment_video
-from tavis_hf.video import MediaError, VideoFile, color_for, draw_overlay, write_overlay_video
+from tavis_hf.video import MediaError, VideoFile, color_for, draw_overlay
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,7 @@ def prepare_examples(directory: str | os.PathLike | None = None) -> list[Path]:
     for mode, index, _ in EXAMPLES:
         path = directory / f"synthavs_{mode}_{index}.mp4"
         if not path.is_file():
-            clip = generate_clip(seed=0, split="test", index=index, mode=mode)
-            partial = path.with_suffix(".partial.mp4")  # never leave a half-written example behind
-            write_overlay_video(
-                partial, enumerate(clip.frames), lambda t: [], [], fps=1.0, audio=clip.audio,
-                sampling_rate=clip.sampling_rate,
-            )  # fmt: skip
-            partial.replace(path)
+            write_synthavs_video(path, seed=0, split="test", index=index, mode=mode)
         paths.append(path)
     return paths
 

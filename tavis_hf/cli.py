@@ -90,6 +90,12 @@ def _segment(args, extra) -> int:
     labels = _parse_labels(args.labels)
     if args.max_duration <= 0:
         raise CLIError(f"--max-duration must be positive, got {args.max_duration}")
+    if args.example == (args.video is not None):
+        raise CLIError("give a video file or --example (one of them)")
+    if args.example:
+        write_synthavs_video = _load("tavis_hf.data", "write_synthavs_video", "segment")
+        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+        args.video = str(write_synthavs_video(Path(args.output_dir) / "example.mp4"))
     video_path = _existing_file(args.video, "video file")
     VideoFile = _load("tavis_hf.video", "VideoFile", "segment")
     with VideoFile(video_path, fps=args.fps) as video:  # MediaError (a ValueError) for a file without sound
@@ -437,7 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Segment the sounding objects of a video file with sound; writes masks and an overlay video "
         "to --output-dir and prints a JSON summary.",
     )
-    p.add_argument("video", help="video file with an audio stream")
+    p.add_argument("video", nargs="?", help="video file with an audio stream")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="segment the package's example clip instead (a SynthAVS clip with sound, written to "
+        "OUTPUT_DIR/example.mp4)",
+    )
     p.add_argument("--model", help="model folder or Hub id of a TAViS checkpoint (default: the packaged tiny model)")
     p.add_argument(
         "--labels",

@@ -23,7 +23,14 @@ from .layout import (
     palette,
     write_avsbench_tree,
 )
-from .synthetic import SYNTHAVS_CLASSES, SYNTHAVS_ID2LABEL, generate_clip, make_synthavs, write_synthavs_tree
+from .synthetic import (
+    SYNTHAVS_CLASSES,
+    SYNTHAVS_ID2LABEL,
+    generate_clip,
+    make_synthavs,
+    write_synthavs_tree,
+    write_synthavs_video,
+)
 
 #: id → name mapping of :data:`AVSBENCH_CLASSES` (71 classes, background = 0).
 AVSBENCH_ID2LABEL: dict[int, str] = dict(enumerate(AVSBENCH_CLASSES))
@@ -51,4 +58,5 @@ __all__ = [
     "resolve_semantic_uid",
     "write_avsbench_tree",
     "write_synthavs_tree",
+    "write_synthavs_video",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "generate_clip",
     "make_synthavs",
     "write_synthavs_tree",
+    "write_synthavs_video",
 ]
 
 #: SynthAVS class vocabulary; index 0 is background, 1..10 are sounding classes.
@@ -281,6 +282,34 @@ def generate_clip(
         sampling_rate=sampling_rate,
         extra={"objects": objects, "offscreen": offscreen},
     )
+
+
+def write_synthavs_video(
+    path: str | os.PathLike,
+    *,
+    seed: int = 0,
+    split: str = "test",
+    index: int = 0,
+    mode: str = "multi",
+    image_size: int = 224,
+) -> Path:
+    """Write one SynthAVS clip (:func:`generate_clip`) as an mp4 with its sound: H.264 frames at 1 frame per second
+    and AAC mono audio (needs PyAV, the ``video`` extra). The package's example clip (CLI ``segment --example``, the
+    demo's examples). The file is written under a temporary name first, so a half-written clip is never left behind.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    from ..video import write_overlay_video
+
+    path = Path(path)
+    clip = generate_clip(seed=seed, split=split, index=index, mode=mode, image_size=image_size)
+    partial = path.with_suffix(".partial.mp4")
+    write_overlay_video(
+        partial, enumerate(clip.frames), lambda t: [], [], fps=1.0, audio=clip.audio, sampling_rate=clip.sampling_rate
+    )
+    partial.replace(path)
+    return path
 
 
 def _bounce(position: np.ndarray, radius: float, size: int) -> np.ndarray:

@@ -86,6 +86,12 @@ def test_segment_missing_file(run_cli, tmp_path):
     _assert_one_line_error(status, err, "segment", "no such video file", "nope.mp4")
 
 
+@pytest.mark.parametrize("args", [(), ("video.mp4", "--example")])
+def test_segment_needs_exactly_one_video(run_cli, args):
+    status, _, err = run_cli("segment", *args, "--model", "m")
+    _assert_one_line_error(status, err, "segment", "give a video file or --example")
+
+
 def test_segment_directory_instead_of_file(run_cli, tmp_path):
     status, _, err = run_cli("segment", tmp_path, "--model", "m")
     _assert_one_line_error(status, err, "segment", "is not a file")

@@ -37,6 +37,17 @@ def test_segment_writes_masks_overlay_and_summary(run_cli, media, tiny_model_dir
     assert all((out / frame["mask"]).is_file() for frame in written["frames"])
 
 
+def test_segment_example_clip(run_cli, tiny_model_dir, tmp_path):
+    """`--example` writes the package's SynthAVS example clip (5 s with sound) and segments it."""
+    out = tmp_path / "out"
+    status, stdout, err = run_cli(
+        "segment", "--example", "--model", tiny_model_dir, "--output-dir", out, "--no-progress"
+    )
+    assert status == 0, err
+    assert (out / "example.mp4").is_file() and (out / "overlay.mp4").stat().st_size > 0
+    assert json.loads(stdout)["num_frames"] == 5
+
+
 @pytest.mark.skipif((DEFAULT_MODEL_DIR / "config.json").is_file(), reason="the package ships a default model")
 def test_segment_without_model_when_none_is_shipped(run_cli, media, tmp_path):
     status, _, err = run_cli("segment", media["with_sound"], "--output-dir", tmp_path, "--no-progress")

@@ -13,6 +13,7 @@ from tavis_hf.data import (
     load_avsbench,
     make_synthavs,
     write_synthavs_tree,
+    write_synthavs_video,
 )
 from tavis_hf.data.synthetic import _LOOKS, _sound
 
@@ -153,3 +154,18 @@ def test_bad_arguments():
         make_synthavs({"dev": 3})
     with pytest.raises(ValueError, match="at least one"):
         make_synthavs({"train": 0})
+
+
+def test_write_synthavs_video_has_frames_and_sound(tmp_path):
+    pytest.importorskip("av", reason="PyAV (the `video` extra) writes the mp4")
+    from tavis_hf.video import VideoFile
+
+    path = write_synthavs_video(tmp_path / "clip.mp4", index=1, mode="multi", image_size=64)
+    clip = generate_clip(seed=0, split="test", index=1, mode="multi", image_size=64)
+    assert not path.with_suffix(".partial.mp4").exists()
+    with VideoFile(path) as video:
+        assert video.info.duration == pytest.approx(5.0, abs=0.1)
+        assert video.info.audio_duration == pytest.approx(5.0, abs=0.1)
+        audio = video.soundtrack()
+    n = min(len(audio), len(clip.audio))
+    assert np.corrcoef(audio[1000 : n - 1000], clip.audio[1000 : n - 1000])[0, 1] > 0.95  # AAC keeps the sound
