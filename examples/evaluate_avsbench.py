@@ -45,6 +45,12 @@ def main() -> None:
     parser.add_argument("--videos-per-batch", type=int, help="required by --protocol avsbench")
     parser.add_argument("--limit", type=int, help="evaluate only the first N clips")
     parser.add_argument("--device", default=None, help="e.g. cuda")
+    parser.add_argument(
+        "--shuffle-audio",
+        type=int,
+        metavar="SEED",
+        help="control: every clip gets another clip's soundtrack (seeded derangement); shows the model listens",
+    )
     args = parser.parse_args()
 
     if args.synthavs:
@@ -72,7 +78,9 @@ def main() -> None:
     )
     model = TavisModel.from_pretrained(args.model)
     processor = AutoProcessor.from_pretrained(args.model)
-    result = evaluate_dataset(model, processor, dataset, metric, device=args.device)
+    result = evaluate_dataset(
+        model, processor, dataset, metric, device=args.device, shuffle_audio_seed=args.shuffle_audio
+    )
     result["dataset"] = "SynthAVS" if args.synthavs else f"AVSBench {args.subset}"
     if args.protocol == "avss":
         result["per_class"] = [row for row in metric.per_class_report() if row["frames"] > 0]

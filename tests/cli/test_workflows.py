@@ -102,6 +102,26 @@ def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, tiny_mode
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("num_clips", [2, 3, 10])
+def test_audio_derangement_moves_every_soundtrack(num_clips):
+    from tavis_hf.cli import audio_derangement
+
+    source = audio_derangement(num_clips, seed=num_clips)
+    assert sorted(source.tolist()) == list(range(num_clips))
+    assert all(source[i] != i for i in range(num_clips))
+    assert (audio_derangement(num_clips, seed=num_clips) == source).all()
+
+
+def test_evaluate_with_shuffled_audio(run_cli, synth_dir, tiny_model_dir):
+    common = ["evaluate", "--model", tiny_model_dir, "--dataset", synth_dir, "--no-progress", "--shuffle-audio", "0"]
+    status, stdout, err = run_cli(*common)
+    assert status == 0, err
+    result = json.loads(stdout)
+    assert result["audio_shuffled_across_clips_seed"] == 0 and 0.0 <= result["jaccard"] <= 1.0
+    status, _, err = run_cli(*common, "--limit", "1")
+    assert status == 2 and "at least 2 clips" in err
+
+
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
