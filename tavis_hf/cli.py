@@ -347,6 +347,12 @@ def _train(args, extra) -> int:
     _existing_file(str(args.script), "training script")
     if args.num_processes is not None and args.num_processes < 1:
         raise CLIError(f"--num-processes must be >= 1, got {args.num_processes}")
+    if args.cpu and (args.num_processes or 1) > 1:
+        # `accelerate launch --cpu --num_processes N` starts ONE process: it would silently train without DDP.
+        raise CLIError(
+            "--cpu with --num-processes > 1 would start a single process; for a distributed CPU run use "
+            "`ACCELERATE_USE_CPU=1 torchrun --nproc_per_node N examples/train_tavis.py ...`"
+        )
     if args.config_file:
         _existing_file(args.config_file, "accelerate config file")
     if not args.dry_run:

@@ -256,3 +256,8 @@ def test_records_from_json_files(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps([{"metrics": {"x": 1}}, {"metrics": {"y": 2}}]))
     records = cli._read_eval_records([str(tmp_path / "a.json"), str(tmp_path / "b.json")])
     assert records == [{"metrics": {}}, {"metrics": {"x": 1}}, {"metrics": {"y": 2}}]
+
+
+def test_train_refuses_a_fake_distributed_cpu_run(run_cli):
+    status, _, err = run_cli("train", "--cpu", "--num-processes", "2", "--dry-run", "--", "--output_dir", "x")
+    _assert_one_line_error(status, err, "train", "would start a single process", "torchrun")
