@@ -20,8 +20,8 @@ import json
 
 from transformers import AutoProcessor
 
-from tavis_hf.cli import evaluate_dataset
 from tavis_hf.data import AVSBENCH_CLASSES, SUBSETS, SYNTHAVS_CLASSES, avsbench_build_info, load_avsbench, make_synthavs
+from tavis_hf.evaluation import evaluate_dataset
 from tavis_hf.metrics import PROTOCOLS, AVSBenchMetric
 from tavis_hf.models.tavis import TavisModel
 

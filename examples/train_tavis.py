@@ -23,7 +23,6 @@ import shutil
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
 from accelerate.logging import get_logger
 from accelerate.tracking import get_available_trackers
@@ -32,6 +31,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from tavis_hf import hub
+from tavis_hf.evaluation import metric_prediction
 from tavis_hf.metrics import AVSBenchMetric
 from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer, load_bpe_merges
 from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisModel, TavisProcessor
@@ -180,14 +180,10 @@ def evaluate(model, loader, accelerator, recipe, class_input_ids, num_classes, g
     for batch in tqdm(loader, desc=f"eval {split}", disable=not (progress and accelerator.is_local_main_process)):
         with torch.no_grad(), accelerator.autocast():
             outputs = model(pixel_values=batch["pixel_values"], imagebind_pixel_values=batch["imagebind_pixel_values"],
-                            input_features=batch["input_features"], class_input_ids=class_input_ids,
-                            temporal="per-frame")  # fmt: skip
-        if semantic:
-            target = batch["target_semantic"]
-            prediction = F.interpolate(outputs.semantic_masks.float(), size=target.shape[-2:], mode="nearest").long()
-        else:
-            target = batch["target_masks"]
-            prediction = F.interpolate(outputs.pred_masks.float(), size=target.shape[-2:], mode="bilinear")
+                            input_features=batch["input_features"],
+                            class_input_ids=class_input_ids if semantic else None, temporal="per-frame")  # fmt: skip
+        target = batch["target_semantic"] if semantic else batch["target_masks"]
+        prediction = metric_prediction(outputs, tuple(target.shape[-2:]), semantic)
         prediction, target, annotated = accelerator.gather_for_metrics((prediction, target, batch["annotated"]))
         if accelerator.is_main_process:
             metric.update(prediction.cpu(), target.cpu(), annotated.cpu())

@@ -16,7 +16,7 @@ from pathlib import Path
 import datasets
 from transformers import Trainer, TrainingArguments
 
-from tavis_hf.cli import evaluate_dataset
+from tavis_hf.evaluation import evaluate_dataset
 from tavis_hf.metrics import AVSBenchMetric
 from tavis_hf.models.tavis import TavisModel, TavisProcessor
 from tavis_hf.training import (

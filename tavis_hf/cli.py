@@ -136,66 +136,6 @@ def _dataset_identity(build_info: dict) -> tuple[str, str]:
     return ("AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"), "avsbench"
 
 
-def audio_derangement(num_clips: int, seed: int):
-    """`source[i]`: the clip whose soundtrack clip `i` gets in the shuffled-audio control; a seeded random
-    permutation without fixed points (no clip keeps its own sound)."""
-    import numpy as np
-
-    if num_clips < 2:
-        raise ValueError("shuffling the audio across clips needs at least 2 clips")
-    order = np.random.default_rng(seed).permutation(num_clips)
-    source = np.empty_like(order)
-    source[order] = np.roll(order, -1)  # clip order[k] hears clip order[k + 1]
-    return source
-
-
-def evaluate_dataset(
-    model, processor, dataset, metric, progress: bool = True, device=None, shuffle_audio_seed: int | None = None
-) -> dict:
-    """Run `model` on every clip of `dataset` (AVSBench schema) and return `metric.compute()`.
-
-    Binary protocols score `pred_masks` logits (bilinearly resized to the ground-truth size) against `masks`;
-    `"avss"` scores `semantic_masks` (NEAREST-resized) against `semantic_masks`, with the dataset's class vocabulary.
-    Frames flagged not annotated are handled by the metric.
-
-    With `shuffle_audio_seed`, every clip gets the soundtrack of another clip (a random derangement seeded by it):
-    the control that shows how much a model relies on listening.
-    """
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-    from tqdm.auto import tqdm
-
-    semantic = metric.protocol == "avss"
-    class_names = dataset.features["class_ids"].feature.names
-    device = torch.device(device or "cpu")
-    class_input_ids = processor.encode_labels(class_names).to(device) if semantic else None
-    model.eval().to(device)
-    audio_source = None if shuffle_audio_seed is None else audio_derangement(dataset.num_rows, shuffle_audio_seed)
-    for index, example in enumerate(tqdm(dataset, desc="evaluating", unit="clip", disable=not progress)):
-        key = "semantic_masks" if semantic else "masks"
-        if semantic and not example[key]:
-            raise ValueError("protocol 'avss' needs semantic_masks, which this dataset does not have")
-        audio = example["audio"] if audio_source is None else dataset[int(audio_source[index])]["audio"]
-        samples = audio.get_all_samples()
-        waveform = samples.data.numpy()
-        inputs = processor(videos=example["frames"], audio=waveform, sampling_rate=samples.sample_rate).to(device)
-        with torch.no_grad():
-            outputs = model(**inputs, class_input_ids=class_input_ids)
-        target = torch.from_numpy(np.stack([np.asarray(mask) for mask in example[key]]))[None]
-        if semantic:
-            size = target.shape[-2:]
-            prediction = F.interpolate(outputs.semantic_masks.float(), size=size, mode="nearest").long()
-        else:
-            target = target > 0
-            prediction = F.interpolate(outputs.pred_masks.float(), size=target.shape[-2:], mode="bilinear")
-        metric.update(prediction.cpu(), target, torch.tensor([example["annotated"]]))
-    result = metric.compute()
-    if shuffle_audio_seed is not None:
-        result["audio_shuffled_across_clips_seed"] = shuffle_audio_seed
-    return result
-
-
 def _evaluate(args, extra) -> int:
     dataset_dir = _existing_dir(args.dataset, "dataset")
     if args.limit is not None and args.limit < 1:
@@ -228,6 +168,7 @@ def _evaluate(args, extra) -> int:
     if model.config.model_type != "tavis":
         raise CLIError(f"{args.model} is a {model.config.model_type!r} model; evaluate needs a TAViS model")
     processor = AutoProcessor.from_pretrained(args.model)
+    evaluate_dataset = _load("tavis_hf.evaluation", "evaluate_dataset", "evaluate")
     result = evaluate_dataset(
         model, processor, dataset, metric, progress=not args.no_progress, device=args.device,
         shuffle_audio_seed=args.shuffle_audio,

@@ -104,7 +104,7 @@ def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, tiny_mode
 
 @pytest.mark.parametrize("num_clips", [2, 3, 10])
 def test_audio_derangement_moves_every_soundtrack(num_clips):
-    from tavis_hf.cli import audio_derangement
+    from tavis_hf.evaluation import audio_derangement
 
     source = audio_derangement(num_clips, seed=num_clips)
     assert sorted(source.tolist()) == list(range(num_clips))

@@ -175,8 +175,11 @@ def test_vocabulary_is_cached_and_replaceable():
         model(**inputs, class_input_ids=class_ids())
         assert model._vocabulary is cached
         model.set_vocabulary(class_ids(6, offset=300), labels=["background", "a", "b", "c", "d", "e"])
-        out = model(**inputs)
+        out = model(**inputs, return_class_outputs=True)
+        binary_only = model(**inputs)
     assert out.audio_class_logits.shape[-1] == 6 and model.config.id2label[5] == "e"
+    assert binary_only.audio_class_logits is None and binary_only.semantic_masks is None  # no class work
+    torch.testing.assert_close(binary_only.pred_masks, out.pred_masks, atol=0, rtol=0)
 
 
 def test_bf16_inference_runs(eval_model):

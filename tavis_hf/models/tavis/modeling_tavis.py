@@ -525,6 +525,7 @@ class TavisModel(TavisPreTrainedModel):
         labels: torch.LongTensor | None = None,
         label_frame_mask: torch.BoolTensor | None = None,
         temporal: str | None = None,
+        return_class_outputs: bool | None = None,
         return_dict: bool = True,
         **kwargs,
     ) -> TavisSegmentationOutput | tuple:
@@ -547,16 +548,24 @@ class TavisModel(TavisPreTrainedModel):
                 (default: all).
             temporal (`str`, *optional*): `"per-frame"` (every frame decoded independently, the authors' evaluation)
                 or `"clip"` (SAM2 memory over the clip, frame 0 conditioning); default `config.temporal`.
+            return_class_outputs (`bool`, *optional*): compute the class logits and the semantic map. Default: when
+                `class_input_ids` or `labels` are given. `True` without `class_input_ids` uses the vocabulary set by
+                [`set_vocabulary`]; binary-only calls (`False`) skip all class work, cached vocabulary or not.
             return_dict (`bool`): return a [`TavisSegmentationOutput`] (default) or a tuple.
         """
         self._check_inputs(pixel_values, imagebind_pixel_values, input_features, labels, label_frame_mask)
         temporal = self.config.temporal if temporal is None else temporal
         if temporal not in ("per-frame", "clip"):
             raise ValueError(f"temporal must be 'per-frame' or 'clip'; got {temporal!r}")
-        vocabulary = self._get_vocabulary(class_input_ids)
-        if labels is not None and vocabulary is None:
+        if return_class_outputs is None:
+            return_class_outputs = class_input_ids is not None or labels is not None
+        if labels is not None and not return_class_outputs:
+            raise ValueError("the training loss needs the class outputs: do not pass return_class_outputs=False")
+        vocabulary = self._get_vocabulary(class_input_ids) if return_class_outputs else None
+        if return_class_outputs and vocabulary is None:
             raise ValueError(
-                "labels were given but no class vocabulary: pass class_input_ids or call model.set_vocabulary(...)"
+                "no class vocabulary, which class outputs and labels need: pass class_input_ids or call "
+                "model.set_vocabulary(...)"
             )
         if labels is not None:
             num_classes = vocabulary["hidden"].shape[0]
