@@ -7,7 +7,6 @@ pipeline task with transformers' Auto classes.
 __version__ = "0.1.0.dev0"
 
 # Each subpackage registers its own Auto classes on import; public names are re-exported here.
-# (Subpackage imports are added as the subpackages land.)
 
 from . import data, metrics  # noqa: E402, F401  (AVSBench / SynthAVS datasets and AVS metrics; no `datasets` import)
 from .models.imagebind import (  # noqa: E402, F401  (public re-exports)

@@ -434,11 +434,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="class names to look for (comma-separated, repeatable); default: the model's classes",
     )
     p.add_argument("--output-dir", default="tavis_output", help="where masks and the overlay video go")
-    p.add_argument("--mode", default="binary", help="binary (S4/MS3 mask), semantic (one mask per class) or instances")
+    p.add_argument(
+        "--mode",
+        default="binary",
+        choices=("binary", "semantic", "instances"),
+        help="binary (S4/MS3 mask), semantic (one mask per class) or instances",
+    )
     p.add_argument("--fps", type=float, default=1.0, help="frames sampled per second (AVSBench: 1)")
     p.add_argument("--threshold", type=float, default=0.5, help="mask probability threshold")
     p.add_argument(
-        "--temporal", default="per-frame", help="per-frame (independent frames, as the authors evaluate) or clip"
+        "--temporal",
+        default="per-frame",
+        choices=("per-frame", "clip"),
+        help="per-frame (independent frames, as the authors evaluate) or clip",
     )
     p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
     p.add_argument(

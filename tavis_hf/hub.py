@@ -145,15 +145,6 @@ def _parse_record(record: dict[str, Any], index: int) -> _Record:
     )
 
 
-def eval_results_from_records(records: list[dict[str, Any]]) -> list[EvalResult]:
-    """Convert evaluation records (see the module docstring) to `huggingface_hub.EvalResult`s for `model-index`.
-
-    Raises:
-        ValueError / TypeError: a record lacks a key or holds a non-numeric metric value.
-    """
-    return _eval_results([_parse_record(r, i) for i, r in enumerate(records)])
-
-
 def _eval_results(records: list[_Record]) -> list[EvalResult]:
     results = []
     for record in records:

@@ -445,11 +445,14 @@ class CachedImageBindAudio:
         del self.audio_model.forward
 
     def __call__(self, input_features: torch.Tensor, **kwargs):
-        from transformers.modeling_outputs import BaseModelOutput
+        from transformers.modeling_outputs import BaseModelOutputWithPooling
 
         if self.audio_model.training or any(p.requires_grad for p in self.audio_model.parameters()):
             raise RuntimeError("CachedImageBindAudio needs a frozen audio tower in eval mode")
-        keys = [hashlib.sha1(row.detach().cpu().contiguous().numpy().tobytes()).digest() for row in input_features]
+        keys = [  # raw bytes: works for every dtype (numpy has no bfloat16)
+            hashlib.sha1(row.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()).digest()
+            for row in input_features
+        ]
         missing = [i for i, key in enumerate(keys) if key not in self._cache]
         if missing:
             hidden = self._forward(input_features[missing], **kwargs).last_hidden_state
@@ -458,7 +461,9 @@ class CachedImageBindAudio:
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         stacked = torch.stack([self._cache[key] for key in keys]).to(input_features.device)
-        return BaseModelOutput(last_hidden_state=stacked)
+        return BaseModelOutputWithPooling(
+            last_hidden_state=stacked, pooler_output=self.audio_model.post_layernorm(stacked[:, 0])
+        )
 
 
 # ------------------------------------------------------------------------------------------- schedule and progress

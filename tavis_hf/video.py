@@ -327,6 +327,8 @@ class _PyAVReader:
         return out
 
     def close(self):
+        self._frames.close()  # the generators hold containers of their own
+        self._audio.close()
         self.container.close()
 
 
@@ -348,7 +350,10 @@ def _open_reader(path: str, max_frame_size: int | None, backend: str | None):
 
 def _check_streams(path: str) -> None:
     """Probe the container with PyAV (FFmpeg) and raise a precise :class:`MediaError` for unusable files."""
-    import av
+    try:
+        import av
+    except ImportError as error:
+        raise ImportError("decoding videos needs PyAV: pip install 'tavis-hf[video]'") from error
 
     try:
         with av.open(path) as container:

@@ -172,7 +172,7 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
                     raise ValueError("with a list of inputs, output_video must be a list of paths of the same length")
                 for source, result, path in zip(inputs, results, output_video):
                     self.write_overlay(source, result, path, **kwargs)
-            elif isinstance(inputs, (str, os.PathLike, bytes, dict)):
+            elif isinstance(inputs, (str, os.PathLike, bytes, bytearray, dict)):
                 self.write_overlay(inputs, results, output_video, **kwargs)
             else:
                 raise TypeError("output_video needs a single input or a list (not a generator or dataset)")
@@ -453,7 +453,7 @@ def segment_video(
         )  # fmt: skip
     overlay = segmenter.write_overlay(video, frames, output_dir / "overlay.mp4", fps=fps)
     summary = {
-        "video": video if isinstance(video, str) else "<bytes>",
+        "video": os.fspath(video) if isinstance(video, (str, os.PathLike)) else f"<{type(video).__name__}>",
         "model": getattr(segmenter.model, "name_or_path", None),
         "mode": mode,
         "labels": postprocess_kw.get("vocabulary"),

@@ -268,9 +268,9 @@ import sys, torch
 from transformers import AutoModel
 model = AutoModel.from_pretrained({str(tmp_path)!r}, trust_remote_code=True).eval()
 assert "tavis_hf" not in sys.modules and type(model).__module__.startswith("transformers_modules.")
-inputs = torch.load({str(tmp_path / "inputs.pt")!r})
+inputs = torch.load({str(tmp_path / "inputs.pt")!r}, weights_only=True)
 with torch.no_grad():
-    diff = (model(**inputs).pred_masks - torch.load({str(tmp_path / "expected.pt")!r})).abs().max().item()
+    diff = (model(**inputs).pred_masks - torch.load({str(tmp_path / "expected.pt")!r}, weights_only=True)).abs().max().item()
 assert diff < 1e-6, diff
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
@@ -306,3 +306,11 @@ def test_bad_inputs_raise_clear_errors(eval_model):
         fresh(**inputs, labels=make_labels())
     with pytest.raises(ValueError, match="temporal"):
         eval_model(**inputs, temporal="video")
+
+
+def test_model_vocabulary_is_the_datasets_avsbench_class_list():
+    """The model folder keeps its own copy of the 71 AVSBench classes (self-contained for remote code)."""
+    from tavis_hf.data import AVSBENCH_CLASSES as DATA_CLASSES
+    from tavis_hf.models.tavis import AVSBENCH_CLASSES as MODEL_CLASSES
+
+    assert tuple(MODEL_CLASSES) == tuple(DATA_CLASSES) and len(MODEL_CLASSES) == 71

@@ -180,17 +180,32 @@ def test_cached_audio_tower_is_identical():
     tower = ImageBindModel(ImageBindConfig.tiny()).audio_model.eval().requires_grad_(False)
     keys = list(tower.state_dict())
     features = torch.randn(3, 1, 128, 204)
-    reference = tower(features).last_hidden_state
+    reference = tower(features)
     cache = CachedImageBindAudio(tower).attach()
-    first = tower(features).last_hidden_state
+    first = tower(features)
     second = tower(features[[2, 0]]).last_hidden_state
-    assert torch.equal(first, reference) and torch.equal(second, reference[[2, 0]])
+    assert torch.equal(first.pooler_output, reference.pooler_output)
+    reference = reference.last_hidden_state
+    assert torch.equal(first.last_hidden_state, reference) and torch.equal(second, reference[[2, 0]])
     assert (cache.misses, cache.hits) == (3, 2)
     assert list(tower.state_dict()) == keys
     with pytest.raises(RuntimeError, match="frozen audio tower in eval mode"):
         tower.train()(features)
     cache.detach()
     assert torch.equal(tower.eval()(features).last_hidden_state, reference) and cache.misses == 3
+
+
+def test_cached_audio_tower_in_bfloat16():
+    from tavis_hf.models.imagebind import ImageBindConfig, ImageBindModel
+
+    tower = ImageBindModel(ImageBindConfig.tiny()).audio_model.to(torch.bfloat16).eval().requires_grad_(False)
+    features = torch.randn(2, 1, 128, 204, dtype=torch.bfloat16)
+    reference = tower(features).last_hidden_state
+    cache = CachedImageBindAudio(tower).attach()
+    assert torch.equal(tower(features).last_hidden_state, reference) and torch.equal(
+        tower(features).last_hidden_state, reference
+    )
+    assert (cache.misses, cache.hits) == (2, 2)
 
 
 def test_checkpoint_listing_and_progress(tmp_path):

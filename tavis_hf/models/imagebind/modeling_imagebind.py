@@ -2,7 +2,8 @@
 
 A re-implementation (not a copy) of the authors' ImageBind (Meta AI; code and weights CC BY-NC-SA 4.0, neither is
 vendored here). With the same weights (see ``convert_imagebind.py``) the outputs equal the authors' model: final
-embeddings and trunk tokens agree to float rounding (max |diff| <= 1e-5 in fp32; ``tests/imagebind``).
+embeddings and trunk tokens are identical in fp32 (max |diff| 0.0 at full depth, random weights;
+``tests/imagebind/test_official_parity.py``).
 
 The vision and text towers are OpenCLIP ViT-H/14 towers and reuse transformers' CLIP modules unchanged
 (``CLIPVisionEmbeddings``, ``CLIPTextEmbeddings``, ``CLIPEncoder``, ``CLIPMLP``); only the audio tower (stem

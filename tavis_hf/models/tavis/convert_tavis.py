@@ -247,7 +247,9 @@ def _save_processor(output_dir, bpe_path, config: TavisConfig) -> None:
     processor = TavisProcessor(
         image_processor=TavisImageProcessorPil.from_tavis_config(config),
         feature_extractor=ImageBindAudioFeatureExtractor(),
-        tokenizer=build_imagebind_tokenizer(load_bpe_merges(bpe_path)),
+        tokenizer=build_imagebind_tokenizer(
+            load_bpe_merges(bpe_path, num_merges=config.imagebind_config.text_config.vocab_size - 2 * 256 - 2)
+        ),
         prompt_template=config.prompt_template,
     )
     processor.save_pretrained(output_dir)
@@ -285,7 +287,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", required=True, help="the authors' TAViS .pth (S4, MS3 or V2)")
     parser.add_argument("--output-dir", required=True)
     parser.add_argument("--preset", choices=("release", "official_reduced"), default="release")
-    parser.add_argument("--bpe-path", default=None, help="ImageBind's bpe_simple_vocab_16e6.txt.gz (tokenizer)")
+    parser.add_argument(
+        "--bpe-path",
+        required=True,
+        help="ImageBind's bpe/bpe_simple_vocab_16e6.txt.gz: the tokenizer saved with the processor (a folder without "
+        "its processor cannot be used by the pipeline)",
+    )
     parser.add_argument("--max-shard-size", default="5GB")
     parser.add_argument("--remote-code", action="store_true", help="also save the code for trust_remote_code=True")
     args = parser.parse_args(argv)
