@@ -4,9 +4,11 @@
     python examples/train_tavis_trainer.py --subset synth-s4 --dataset_name_or_path synthavs/ \
         --model_name_or_path tavis-tiny --output_dir runs/trainer [--num_train_epochs 3] [--bf16]
 
-Same recipe, data transform, collator and metric as the Accelerate script (`tavis_hf.training`), but the best
-epoch is chosen by val *loss* (Trainer's `load_best_model_at_end`); the test split is then scored with the
-AVSBench metric. Use the Accelerate script for M_J-based selection, exact resume and feature caching.
+Same recipe, data transform, collator and metric as the Accelerate script (`tavis_hf.training`), with these
+differences: the best epoch is chosen by val *loss* (Trainer's `load_best_model_at_end`; the test split is then
+scored with the AVSBench metric), the cosine schedule steps every optimizer step (the authors': once per epoch),
+two checkpoints are kept, and `imagebind_train_mode`, `cache_audio_features` and `checkpointing_steps` are not
+used. Use the Accelerate script for M_J-based selection, exact resume and feature caching.
 """
 
 import argparse
@@ -51,7 +53,7 @@ def main(argv=None):
     class_input_ids = processor.encode_labels(names)
 
     def collator(examples):  # the class prompts travel with every batch (the model caches their encoding)
-        return {**collate_clips(examples), "class_input_ids": class_input_ids}
+        return {**collate_clips(examples), "class_input_ids": class_input_ids, "temporal": recipe.train_temporal}
 
     transform = TavisClipTransform(processor, recipe.train_frames, training=True)
     training_args = TrainingArguments(

@@ -22,6 +22,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SCRIPT = REPO_ROOT / "examples" / "train_tavis.py"
 DEMO_APP = REPO_ROOT / "demo" / "app.py"
+"""`train` and `demo` run these scripts of the repository (transformers-examples style): from a source checkout
+(`pip install -e .`) by default, otherwise give their paths with `--script` / `--app`."""
 DEFAULT_MAX_DURATION = 300.0
 """Longest video (seconds) `segment` accepts unless `--max-duration` says otherwise."""
 
@@ -284,8 +286,17 @@ def _run_or_print(command: list[str], dry_run: bool) -> int:
     return subprocess.run(command, check=False).returncode
 
 
+def _script_file(path: Path, default: Path, what: str, option: str) -> Path:
+    if path == default and not default.is_file():
+        raise CLIError(
+            f"the {what} ({default.relative_to(REPO_ROOT)}) ships with the tavis_hf repository, not the installed "
+            f"package: run from a source checkout (pip install -e .) or pass {option} PATH"
+        )
+    return _existing_file(str(path), what)
+
+
 def _train(args, extra) -> int:
-    _existing_file(str(args.script), "training script")
+    _script_file(Path(args.script), TRAIN_SCRIPT, "training script", "--script")
     if args.num_processes is not None and args.num_processes < 1:
         raise CLIError(f"--num-processes must be >= 1, got {args.num_processes}")
     if args.cpu and (args.num_processes or 1) > 1:
@@ -302,7 +313,7 @@ def _train(args, extra) -> int:
 
 
 def _demo(args, extra) -> int:
-    _existing_file(str(args.app), "demo app")
+    _script_file(Path(args.app), DEMO_APP, "demo app", "--app")
     if not args.dry_run:
         _load("gradio", "Blocks", "demo")
     return _run_or_print([sys.executable, str(args.app), *_script_args(extra)], args.dry_run)
