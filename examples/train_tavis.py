@@ -147,6 +147,8 @@ def load_model_and_processor(args, recipe):
             f"pass --image_size {model.config.image_size} or another model"
         )
     model.config.imagebind_train_mode = recipe.imagebind_train_mode
+    if recipe.train_imagebind_audio:
+        model.imagebind.audio_model.requires_grad_(True)
     fingerprint = _fingerprint(model.config.to_dict())
     if recipe.activation_checkpointing:
         model.activation_checkpointing_enable()

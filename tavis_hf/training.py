@@ -145,6 +145,13 @@ class TrainingRecipe:
     cache_audio_features: bool = dataclasses.field(
         default=False, metadata={"help": "cache the frozen ImageBind audio features (identical results)"}
     )
+    train_imagebind_audio: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "also train the ImageBind audio tower. TAViS freezes its pretrained ImageBind; only for a model "
+            "whose ImageBind is random (the tiny SynthAVS default), where a frozen random tower hears almost nothing"
+        },
+    )
     checkpointing_steps: str = dataclasses.field(
         default="epoch", metadata={"help": "save the training state every N optimizer steps, or 'epoch'"}
     )
@@ -194,6 +201,8 @@ class TrainingRecipe:
             raise ValueError("eval_protocol='avsbench' needs eval_videos_per_batch (AVSBench test.py uses 1)")
         if self.cache_audio_features and self.imagebind_train_mode:
             raise ValueError("cache_audio_features needs a deterministic audio tower: not with imagebind_train_mode")
+        if self.cache_audio_features and self.train_imagebind_audio:
+            raise ValueError("cache_audio_features needs a frozen audio tower: not with train_imagebind_audio")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -211,6 +211,17 @@ def test_loss_and_gradients_reach_exactly_the_trainable_modules():
     assert [name for name in expected if name not in with_grad] == []
 
 
+def test_a_trainable_audio_tower_gets_gradients():
+    """A model trained from scratch may train its (random) ImageBind audio tower: the forward then keeps its graph."""
+    model = make_model().train()
+    model.imagebind.audio_model.requires_grad_(True)
+    out = model(**make_inputs(), class_input_ids=class_ids(), labels=make_labels())
+    out.loss.backward()
+    grads = [p.grad for p in model.imagebind.audio_model.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    assert all(p.grad is None for p in model.imagebind.vision_model.parameters())
+
+
 def test_gradient_checkpointing_gives_the_same_gradients():
     grads = []
     for checkpointing in (False, True):

@@ -87,6 +87,8 @@ def test_recipe_errors(tmp_path):
         TrainingRecipe(subset="s4", eval_protocol="avss", metric_for_best_model="miou")
     with pytest.raises(ValueError, match="not with imagebind_train_mode"):
         TrainingRecipe(subset="s4", cache_audio_features=True, imagebind_train_mode=True)
+    with pytest.raises(ValueError, match="not with train_imagebind_audio"):
+        TrainingRecipe(subset="s4", cache_audio_features=True, train_imagebind_audio=True)
     with pytest.raises(SystemExit):
         _parse(["--learning_rate", "fast"])
 

@@ -410,8 +410,13 @@ class TavisModel(TavisPreTrainedModel):
             `pseudo_text (F, P, Dt)`, `text_prompts`/`audio_prompts`/`sparse (F, P, 256)`, `dense (F, 256)`,
             `adapter_input (F, adapter_input_dim)`.
         """
+        # ImageBind is frozen in TAViS; a tower whose parameters were made trainable (a model trained from scratch,
+        # see the training recipe's `train_imagebind_audio`) runs with gradient.
+        audio_model = self.imagebind.audio_model
+        audio_grad = torch.is_grad_enabled() and any(p.requires_grad for p in audio_model.parameters())
+        with nullcontext() if audio_grad else torch.no_grad():
+            audio_hidden = audio_model(input_features).last_hidden_state
         with torch.no_grad():
-            audio_hidden = self.imagebind.audio_model(input_features).last_hidden_state
             vision_cls = self.imagebind.vision_model(imagebind_pixel_values).last_hidden_state[:, 0]
         audio_cls, audio_tokens = audio_hidden[:, 0], audio_hidden[:, 1:]
         tile = self.training and self.config.ibqd_token_memory_alignment == "tile"
