@@ -388,7 +388,9 @@ def main(argv=None):
                "num_processes": accelerator.num_processes}  # fmt: skip
     if accelerator.is_main_process:
         write_json_atomic(metrics_path, metrics)
-        write_release_folder(output_dir, selected, recipe, progress, metrics, best_model.num_parameters())
+        write_release_folder(
+            output_dir, selected, recipe, progress, metrics, best_model.num_parameters(), preset=args.model_preset
+        )
         headline = {k: test[k] for k in ("jaccard", "fmeasure", "miou", "fscore") if k in test}
         accelerator.print(json.dumps({"best": metrics["best"], "test": headline}))
     accelerator.wait_for_everyone()
@@ -408,8 +410,17 @@ def save_model(accelerator, model, processor, folder: Path) -> None:
     accelerator.wait_for_everyone()
 
 
-def write_release_folder(output_dir: Path, selected: Path, recipe, progress, metrics: dict, num_parameters: int):
-    """``output_dir/final``: the selected weights, processor, model card draft and metrics, ready for the Hub."""
+def write_release_folder(
+    output_dir: Path, selected: Path, recipe, progress, metrics: dict, num_parameters: int, preset: str | None = None
+):
+    """``output_dir/final``: the selected weights, processor, model card draft and metrics, ready for the Hub.
+    ``preset``: the random-init ``TavisConfig`` preset the run started from (no base model then)."""
+    from_scratch = {}
+    if preset is not None:
+        from_scratch = {
+            "base_model": None,
+            "architecture": f"TAViS, `TavisConfig.{preset}()` preset, trained from a random initialisation",
+        }
     dataset_name = _dataset_name(recipe.subset)
     record = hub.eval_record_from_metric(metrics["test"], dataset_name=dataset_name,
                                          dataset_type=dataset_name.split("-")[0].lower(), dataset_config=recipe.subset)  # fmt: skip
@@ -423,6 +434,8 @@ def write_release_folder(output_dir: Path, selected: Path, recipe, progress, met
         ),
         source="trained with tavis_hf examples/train_tavis.py",
         num_parameters=num_parameters,
+        image_size=recipe.image_size,
+        **from_scratch,
     )
     final, tmp = output_dir / "final", output_dir / "final.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

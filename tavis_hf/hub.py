@@ -57,6 +57,9 @@ METRIC_PROTOCOLS_FILE = HUB_CARD_DIR / "metric_protocols.json"
 LICENSE = "cc-by-nc-sa-4.0"
 """Licence of every TAViS checkpoint: the weights embed ImageBind-huge (CC BY-NC-SA 4.0)."""
 
+ARCHITECTURE = "TAViS: ImageBind-huge (frozen) + SAM 2.0 Hiera-L with audio-guided adaptors"
+"""Architecture line of the model card for the paper/release model."""
+
 BASE_MODEL = "facebook/sam2-hiera-large"
 """SAM **2.0** Hiera-L: the base of the authors' release (not SAM 2.1)."""
 
@@ -221,6 +224,8 @@ def make_model_card(
     model_description: str = "",
     source: str | None = None,
     num_parameters: int | None = None,
+    architecture: str = ARCHITECTURE,
+    image_size: int = 224,
     tags: list[str] = (),
     library_name: str = "tavis_hf",
     template_path: str | Path = MODEL_CARD_TEMPLATE,
@@ -240,6 +245,8 @@ def make_model_card(
         model_description: free text under the title (e.g. what was converted or trained, on which subset).
         source: provenance line (e.g. "converted from the authors' S4 checkpoint").
         num_parameters: total parameter count, shown in the details table when given.
+        architecture: the details table's architecture line (default: the paper/release model).
+        image_size: side of the SAM2 input frames in pixels (`config.image_size`).
         tags: extra tags (the task, `sam2`, `imagebind` and `tavis` are always present).
         library_name: `tavis_hf` by default: the folder is transformers-format but needs `import tavis_hf` to load, so
             the Hub's transformers snippet would not work (`"transformers"` is accepted for the opposite choice).
@@ -276,6 +283,8 @@ def make_model_card(
         model_description=model_description,
         source=source,
         num_parameters=num_parameters,
+        architecture=architecture,
+        image_size=image_size,
         base_models=base_models,
         library_name=library_name,
         eval_records=records,

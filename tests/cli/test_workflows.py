@@ -48,8 +48,30 @@ def test_segment_example_clip(run_cli, tiny_model_dir, tmp_path):
     assert json.loads(stdout)["num_frames"] == 5
 
 
-@pytest.mark.skipif((DEFAULT_MODEL_DIR / "config.json").is_file(), reason="the package ships a default model")
-def test_segment_without_model_when_none_is_shipped(run_cli, media, tmp_path):
+@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "config.json").is_file(), reason="no embedded default model")
+def test_main_command_segments_the_example_with_the_default_model(run_cli, tmp_path):
+    """The README's main command: masks, a summary and an overlay video with both streams (checked with ffprobe)."""
+    import shutil
+    import subprocess
+
+    out = tmp_path / "tavis_output"
+    status, stdout, err = run_cli("segment", "--example", "--output-dir", out, "--no-progress")
+    assert status == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["frames"]) == 5 and all((out / frame["mask"]).is_file() for frame in summary["frames"])
+    assert json.loads(stdout)["model"] == str(DEFAULT_MODEL_DIR)
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        pytest.skip("ffprobe (ffmpeg) is not installed")
+    streams = subprocess.run(
+        [ffprobe, "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", str(out / "overlay.mp4")],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    assert sorted(streams) == ["audio", "video"]
+
+
+def test_segment_without_model_when_none_is_shipped(run_cli, media, tmp_path, monkeypatch):
+    monkeypatch.setattr("tavis_hf.pipelines.audio_visual_segmentation.DEFAULT_MODEL_DIR", tmp_path / "absent")
     status, _, err = run_cli("segment", media["with_sound"], "--output-dir", tmp_path, "--no-progress")
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert "no default model is shipped" in err

@@ -161,31 +161,34 @@ def test_segment_video_writes_masks_summary_overlay(segmenter, short_mp4, tmp_pa
     assert (tmp_path / "out" / "overlay.mp4").stat().st_size > 0
 
 
-def test_default_model_missing_is_a_clear_error(short_mp4, tmp_path):
-    if (DEFAULT_MODEL_DIR / "config.json").is_file():
-        pytest.skip("the default model is shipped: nothing to check")
+def test_default_model_missing_is_a_clear_error(short_mp4, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        "tavis_hf.pipelines.audio_visual_segmentation.DEFAULT_MODEL_DIR", tmp_path / "no_default_model_here"
+    )
     with pytest.raises(FileNotFoundError, match="no default model"):
         segment_video(str(short_mp4), output_dir=tmp_path, progress=False)
 
 
-def test_real_recorded_media_end_to_end(segmenter, tmp_path):
+@pytest.mark.parametrize("which", ["tiny", "default"])
+def test_real_recorded_media_end_to_end(which, segmenter, tmp_path):
     """Real footage and a real recording shipped in the gradio wheel (Apache-2.0): gradio's videos have silent audio
-    tracks, so the video of `b.mp4` (480x270, first 3 s) is muxed at test time with the first 3 s of `sax.wav` (48 kHz)."""
+    tracks, so the video of `b.mp4` (480x270, first 3 s) is muxed at test time with the first 3 s of `sax.wav` (48 kHz).
+    Run with the tiny random model and with the package's embedded default model."""
+    if which == "default" and not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        pytest.skip(f"no embedded default model at {DEFAULT_MODEL_DIR}")
     video, audio = gradio_media("videos/b.mp4"), gradio_media("audio/sax.wav")
     muxed = tmp_path / "b_sax.mp4"
     ffmpeg("-i", str(video), "-i", str(audio), "-map", "0:v", "-map", "1:a", "-t", "3", "-c:v", "copy", "-c:a", "aac",
            str(muxed))  # fmt: skip
-    summary = segment_video(str(muxed), model=segmenter, output_dir=tmp_path / "out", progress=False)  # fmt: skip
+    model = segmenter if which == "tiny" else None
+    summary = segment_video(str(muxed), model=model, output_dir=tmp_path / "out", progress=False)
     assert summary["num_frames"] == 3 and summary["frames"][0]["timestamp"] == pytest.approx(0.9375)
     assert Image.open(tmp_path / "out" / summary["frames"][0]["mask"]).size == (480, 270)
 
 
 def test_clip_mode_pads_the_last_window(segmenter, clip_mp4):
     """temporal="clip": 7 frames = a window of 5 and a window of 2 padded to 5; 7 results come back."""
-    try:
-        frames = segmenter(str(clip_mp4), temporal="clip")
-    except NotImplementedError as error:
-        pytest.skip(f"TavisModel has no clip mode yet: {error}")
+    frames = segmenter(str(clip_mp4), temporal="clip")
     assert [f["frame_index"] for f in frames] == list(range(7))
 
 
