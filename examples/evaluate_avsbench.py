@@ -31,7 +31,9 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="TAViS model folder or Hub id")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--subset", choices=SUBSETS, help="AVSBench subset (needs the local roots)")
-    source.add_argument("--synthavs", choices=("single", "multi"), help="evaluate on SynthAVS clips instead")
+    source.add_argument(
+        "--synthavs", choices=("single", "multi", "mixed"), help="evaluate on SynthAVS clips (this mode) instead"
+    )
     parser.add_argument("--object-root", help="AVSBench-object folder (Single-source/, Multi-sources/)")
     parser.add_argument("--semantic-root", help="AVSBench-semantic folder (metadata.csv)")
     parser.add_argument("--mask-source", choices=("object", "semantic"), help="ground truth for s4/ms3")

@@ -100,13 +100,15 @@ def load_data(args, recipe):
 
     if args.synthavs:
         from tavis_hf.data import make_synthavs
+        from tavis_hf.data.synthetic import DATASET_MODES
 
         counts = [int(c) for c in args.synthavs.split(",")]
         if len(counts) != 3:
             raise ValueError(f"--synthavs needs TRAIN,VAL,TEST counts, got {args.synthavs!r}")
-        if recipe.subset not in ("synth-s4", "synth-ms3"):
-            raise ValueError(f"--synthavs generates subset synth-s4 or synth-ms3, not {recipe.subset!r}")
-        mode = "single" if recipe.subset == "synth-s4" else "multi"
+        modes = {subset: mode for mode, subset in DATASET_MODES.items()}
+        if recipe.subset not in modes:
+            raise ValueError(f"--synthavs generates subsets {', '.join(modes)}, not {recipe.subset!r}")
+        mode = modes[recipe.subset]
         dataset = make_synthavs(dict(zip(("train", "val", "test"), counts)), mode=mode,
                                 image_size=args.synthavs_image_size)  # fmt: skip
     elif Path(args.dataset_name_or_path).is_dir():

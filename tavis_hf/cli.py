@@ -523,7 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", type=int, default=800, help="training clips (default: %(default)s)")
     p.add_argument("--val", type=int, default=100, help="validation clips (default: %(default)s)")
     p.add_argument("--test", type=int, default=100, help="test clips (default: %(default)s)")
-    p.add_argument("--mode", default="single", help="single (S4-like) or multi (MS3-like) sources")
+    p.add_argument(
+        "--mode",
+        default="single",
+        choices=("single", "multi", "mixed"),
+        help="single (S4-like), multi (MS3-like) sources, or mixed (both, alternating)",
+    )
     p.add_argument("--image-size", type=int, default=224, help="frame side in pixels (default: %(default)s)")
     p.add_argument("--num-frames", type=int, default=5, help="frames (seconds) per clip, arrow layout only")
     p.add_argument(

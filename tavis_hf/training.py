@@ -82,6 +82,7 @@ SUBSET_DEFAULTS: dict[str, dict[str, Any]] = {
     "ms3": _MULTI,
     "v1m": _MULTI,
     "synth-ms3": _MULTI,
+    "synth-mixed": _MULTI,
     "v2": {
         **_MULTI,
         "num_train_epochs": 40,

@@ -338,10 +338,20 @@ def _example(clip: AVSClip, subset: str) -> dict:
     }
 
 
+DATASET_MODES = {"single": "synth-s4", "multi": "synth-ms3", "mixed": "synth-mixed"}
+"""`make_synthavs` modes and their subset names. ``"mixed"`` alternates S4-like (even indices) and MS3-like (odd
+indices) scenes: in MS3-like scenes most visible objects sound, so a model trained only on them can score well
+without listening; the S4-like half makes listening necessary."""
+
+
+def _clip_mode(mode: str, index: int) -> str:
+    return MODES[index % 2] if mode == "mixed" else mode
+
+
 def _generate_examples(indices, seed, split, mode, image_size, num_frames):
-    subset = "synth-s4" if mode == "single" else "synth-ms3"
+    subset = DATASET_MODES[mode]
     for index in indices:
-        yield _example(generate_clip(seed, split, index, mode, image_size, num_frames), subset)
+        yield _example(generate_clip(seed, split, index, _clip_mode(mode, index), image_size, num_frames), subset)
 
 
 def _check_counts(num_clips: Mapping[str, int]) -> None:
@@ -367,7 +377,9 @@ def make_synthavs(
     Args:
         num_clips: clips per split (default ``{"train": 800, "val": 100, "test": 100}``).
         seed: dataset seed; the same arguments always give the same data.
-        mode: ``"single"`` (S4-like, subset ``synth-s4``) or ``"multi"`` (MS3-like, subset ``synth-ms3``).
+        mode: ``"single"`` (S4-like, subset ``synth-s4``), ``"multi"`` (MS3-like, subset ``synth-ms3``) or
+            ``"mixed"`` (both, alternating; subset ``synth-mixed``, see :data:`DATASET_MODES`). Clip ``i`` of a split
+            is the same scene in ``"mixed"`` as in its own mode.
         image_size: frame side in pixels.
         num_frames: frames (= seconds) per clip.
         cache_dir: `datasets` cache directory.
@@ -380,12 +392,12 @@ def make_synthavs(
 
     num_clips = dict(num_clips or {"train": 800, "val": 100, "test": 100})
     _check_counts(num_clips)
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode not in DATASET_MODES:
+        raise ValueError(f"mode must be one of {tuple(DATASET_MODES)}, got {mode!r}")
     features = avsbench_features(SYNTHAVS_CLASSES)
     info = {
         "builder": "tavis_hf.data.make_synthavs",
-        "subset": "synth-s4" if mode == "single" else "synth-ms3",
+        "subset": DATASET_MODES[mode],
         "mask_source": "semantic",
         "seed": seed,
         "image_size": image_size,

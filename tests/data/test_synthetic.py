@@ -129,6 +129,17 @@ def test_dataset_dict_schema(tmp_path):
     assert np.abs(samples.data.numpy()[0] - clip.audio).max() < 1e-3
 
 
+def test_mixed_mode_alternates_single_and_multi_scenes(tmp_path):
+    ds = make_synthavs({"train": 4}, seed=2, mode="mixed", image_size=32, cache_dir=tmp_path)["train"]
+    assert avsbench_build_info(ds)["subset"] == "synth-mixed" and set(ds["subset"]) == {"synth-mixed"}
+    for index, mode in enumerate(["single", "multi", "single", "multi"]):
+        clip = generate_clip(2, "train", index, mode, 32)
+        assert ds[index]["uid"] == clip.uid
+        np.testing.assert_array_equal(np.asarray(ds[index]["frames"][1]), clip.frames[1])
+    with pytest.raises(ValueError, match="mode must be one of"):
+        make_synthavs({"train": 1}, mode="both", cache_dir=tmp_path)
+
+
 @pytest.mark.parametrize(("mode", "release", "subset"), [("single", "object", "s4"), ("multi", "semantic", "v1m")])
 def test_avsbench_layout_round_trip(tmp_path, mode, release, subset):
     root = write_synthavs_tree(
