@@ -151,6 +151,8 @@ def load_model_and_processor(args, recipe):
     model.config.imagebind_train_mode = recipe.imagebind_train_mode
     if recipe.train_imagebind_audio:
         model.imagebind.audio_model.requires_grad_(True)
+    if recipe.train_sam2_image_encoder:
+        model.sam2.vision_encoder.requires_grad_(True)
     fingerprint = _fingerprint(model.config.to_dict())
     if recipe.activation_checkpointing:
         model.activation_checkpointing_enable()

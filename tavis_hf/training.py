@@ -153,6 +153,13 @@ class TrainingRecipe:
             "whose ImageBind is random (the tiny SynthAVS default), where a frozen random tower hears almost nothing"
         },
     )
+    train_sam2_image_encoder: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "also train the SAM2 image encoder (Hiera + neck). TAViS freezes its pretrained SAM2 encoder; only "
+            "for a model trained from a random initialisation (the tiny SynthAVS default)"
+        },
+    )
     checkpointing_steps: str = dataclasses.field(
         default="epoch", metadata={"help": "save the training state every N optimizer steps, or 'epoch'"}
     )
