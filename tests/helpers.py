@@ -1,5 +1,6 @@
 """Helpers shared by the test areas: media made with ffmpeg at test time and a tiny TAViS processor."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,10 @@ from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imag
 from tavis_hf.models.tavis.configuration_tavis import TavisConfig
 from tavis_hf.models.tavis.image_processing_tavis import TavisImageProcessorPil
 from tavis_hf.models.tavis.processing_tavis import TavisProcessor
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("TAVIS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+"""The project's shared data (checkpoint key lists): `shared/data/` beside the checkout, or `$TAVIS_SHARED_DATA`."""
 
 FFMPEG = shutil.which("ffmpeg")
 requires_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed (apt-get install ffmpeg)")

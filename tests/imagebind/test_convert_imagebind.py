@@ -1,5 +1,5 @@
 """The converter on random state dicts shaped like the real `imagebind_huge.pth` (key list from
-`/work/shared/data/imagebind_huge_state_dict.json`, or `IMAGEBIND_KEY_LIST`), widths shrunk."""
+`shared/data/imagebind_huge_state_dict.json` beside the checkout, or `IMAGEBIND_KEY_LIST`), widths shrunk."""
 
 import gzip
 import json
@@ -23,7 +23,9 @@ from tavis_hf.models.imagebind import (
 )
 from tavis_hf.models.imagebind.convert_imagebind import main
 
-KEY_LIST = os.environ.get("IMAGEBIND_KEY_LIST", "/work/shared/data/imagebind_huge_state_dict.json")
+from ..helpers import SHARED_DATA
+
+KEY_LIST = os.environ.get("IMAGEBIND_KEY_LIST", str(SHARED_DATA / "imagebind_huge_state_dict.json"))
 HUGE_WIDTHS = {"vision": 1280, "text": 1024, "audio": 768}
 SMALL_WIDTHS = {"vision": 24, "text": 16, "audio": 8}
 TOWERS = ("vision", "text", "audio")

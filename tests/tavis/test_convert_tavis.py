@@ -3,7 +3,6 @@
 import json
 import math
 import re
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,7 +10,9 @@ import torch
 from tavis_hf.models.tavis import TavisConfig
 from tavis_hf.models.tavis.convert_tavis import convert_sam2_key, convert_tavis_state_dict
 
-KEY_LIST = Path("/work/shared/data/tavis_official_state_dict.json")
+from ..helpers import SHARED_DATA
+
+KEY_LIST = SHARED_DATA / "tavis_official_state_dict.json"
 AUDIO_SCALE = "imagebind.modality_postprocessors.audio.1.log_logit_scale"
 DOCUMENTED_DROPS = re.compile(
     r"image_encoder\.prompt_generator\.(lightweight_mlp_48\.0|shared_mlp\.48)\..*|"

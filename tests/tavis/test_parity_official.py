@@ -1,6 +1,6 @@
 """Parity with the authors' released code on the oracle's reduced configuration.
 
-Produce the reference files with the official-code oracle (``/work/shared/tools/official_tavis/README.md``)::
+Produce the reference files with the official-code oracle (``the project's shared/tools/official_tavis/README.md``)::
 
     python oracle.py --config reduced --seed 0 --save-random-state red.pt --out red_out.npz
 
@@ -28,7 +28,7 @@ pytestmark = [
     pytest.mark.skipif(
         not (STATE and OUT and os.path.isfile(STATE) and os.path.isfile(OUT)),
         reason="set TAVIS_OFFICIAL_REDUCED_STATE and TAVIS_OFFICIAL_REDUCED_OUT to the oracle's reduced-config "
-        "--save-random-state file and --out npz (see /work/shared/tools/official_tavis/README.md)",
+        "--save-random-state file and --out npz (see the project's shared/tools/official_tavis/README.md)",
     ),
 ]
 

@@ -219,7 +219,7 @@ class ImageBindAudioFeatureExtractor(SequenceFeatureExtractor):
             sampling_rate (`int`): rate of `raw_speech` in Hz (required).
             num_clips (`int`, *optional*): clips per audio (default `clips_per_video`).
             resample (`bool`): allow resampling to 16 kHz with soxr (`"HQ"` quality). soxr is a different filter
-                from torchaudio's default windowed-sinc resampler (Hann, width 6, rolloff 0.99): samples differ
+                than the default windowed-sinc resampler of torchaudio (Hann, width 6, rolloff 0.99): samples differ
                 slightly (~1e-3 on a 1 kHz tone) and the output length is soxr's rounded `N * 16000 / sr` where
                 torchaudio uses the ceiling (at most one sample apart); resample beforehand for bit-exact parity.
             return_tensors (`str`, *optional*): `"pt"` (default), `"np"` or `None`.
