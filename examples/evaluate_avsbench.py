@@ -21,6 +21,7 @@ import json
 from transformers import AutoProcessor
 
 from tavis_hf.data import AVSBENCH_CLASSES, SUBSETS, SYNTHAVS_CLASSES, avsbench_build_info, load_avsbench, make_synthavs
+from tavis_hf.data.synthetic import DATASET_MODES
 from tavis_hf.evaluation import evaluate_dataset
 from tavis_hf.metrics import PROTOCOLS, AVSBenchMetric
 from tavis_hf.models.tavis import TavisModel
@@ -32,7 +33,7 @@ def main() -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--subset", choices=SUBSETS, help="AVSBench subset (needs the local roots)")
     source.add_argument(
-        "--synthavs", choices=("single", "multi", "mixed"), help="evaluate on SynthAVS clips (this mode) instead"
+        "--synthavs", choices=tuple(DATASET_MODES), help="evaluate on SynthAVS clips (this mode) instead"
     )
     parser.add_argument("--object-root", help="AVSBench-object folder (Single-source/, Multi-sources/)")
     parser.add_argument("--semantic-root", help="AVSBench-semantic folder (metadata.csv)")

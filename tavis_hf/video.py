@@ -142,6 +142,12 @@ class FrameSampling:
         end = (window_index + 1) * self.frames_per_window / self.fps
         return start, max(start, min(end, audio_duration))
 
+    def windows(self, num_frames: int, audio_duration: float) -> Iterator[tuple[list[int], float, float]]:
+        """The processing windows of ``num_frames`` sampled frames: ``(frame indices, audio start s, audio end s)``."""
+        for w, first in enumerate(range(0, num_frames, self.frames_per_window)):
+            indices = list(range(first, min(first + self.frames_per_window, num_frames)))
+            yield (indices, *self.window_span(w, audio_duration))
+
 
 # ----------------------------------------------------------------------------------------------------- sources
 def _is_url(source) -> bool:
@@ -446,12 +452,9 @@ class VideoFile:
 
     def windows(self) -> Iterator[VideoWindow]:
         """Decode the video window by window (frames and audio of one window at a time)."""
-        per_window = self.sampling.frames_per_window
-        for w, first in enumerate(range(0, self.num_frames, per_window)):
-            indices = list(range(first, min(first + per_window, self.num_frames)))
+        for indices, start, end in self.sampling.windows(self.num_frames, self.info.audio_duration):
             times = [self.timestamps[i] for i in indices]
             frames = self._reader.frames_at(times)
-            start, end = self.sampling.window_span(w, self.info.audio_duration)
             audio = self._reader.audio_range(start, end)
             yield VideoWindow(frames=frames, timestamps=times, frame_indices=indices, audio=audio, start=start, end=end)
 
@@ -521,13 +524,10 @@ class VideoArrays:
         return len(self.timestamps)
 
     def windows(self) -> Iterator[VideoWindow]:
-        per_window = self.sampling.frames_per_window
-        for w, first in enumerate(range(0, self.num_frames, per_window)):
-            indices = list(range(first, min(first + per_window, self.num_frames)))
-            start, end = self.sampling.window_span(w, self.info.audio_duration)
+        for indices, start, end in self.sampling.windows(self.num_frames, self.info.audio_duration):
             audio = self.audio[round(start * SAMPLING_RATE) : round(end * SAMPLING_RATE)]
             yield VideoWindow(
-                frames=self.frames[first : indices[-1] + 1],
+                frames=self.frames[indices[0] : indices[-1] + 1],
                 timestamps=[self.timestamps[i] for i in indices],
                 frame_indices=indices,
                 audio=audio,
