@@ -47,6 +47,7 @@ from tavis_hf.training import (
     given_recipe_values,
     list_checkpoints,
     load_recipe_file,
+    mismatch_audio,
     parameter_fingerprint,
     register_jsonl_tracker,
     resolve_recipe,
@@ -70,6 +71,11 @@ def parse_args(argv=None):
     model = parser.add_argument_group("model")
     model.add_argument("--model_name_or_path", help="TAViS folder or Hub id to fine-tune (e.g. a converted release)")
     model.add_argument("--model_preset", choices=PRESETS, help="random-init TavisConfig preset instead")
+    model.add_argument(
+        "--config_overrides",
+        help="with --model_preset: comma-separated config fields, e.g. 'ce_double_normalization=false,"
+        "loss_weight_a2t=1.0' (PretrainedConfig.update_from_string)",
+    )
     model.add_argument("--processor_name_or_path", help="processor (default: the model's folder)")
     model.add_argument("--bpe_path", help="ImageBind BPE file for a preset's tokenizer (tiny: byte-level)")
     run = parser.add_argument_group("run")
@@ -90,6 +96,10 @@ def parse_args(argv=None):
         parser.error("pass exactly one of --dataset_name_or_path and --synthavs")
     if (args.model_name_or_path is None) == (args.model_preset is None):
         parser.error("pass exactly one of --model_name_or_path and --model_preset")
+    if args.config_overrides and args.model_preset is None:
+        parser.error(
+            "--config_overrides changes a --model_preset config; edit a pretrained model's config.json instead"
+        )
     file_values = load_recipe_file(args.config) if args.config else {}
     return args, resolve_recipe(file_values, given_recipe_values(args))
 
@@ -133,6 +143,9 @@ def load_model_and_processor(args, recipe):
         processor = TavisProcessor.from_pretrained(args.processor_name_or_path or args.model_name_or_path)
     else:
         config = getattr(TavisConfig, args.model_preset)()
+        if args.config_overrides:
+            config.update_from_string(args.config_overrides)
+            config.validate_architecture()
         model = TavisModel(config)
         if args.processor_name_or_path:
             processor = TavisProcessor.from_pretrained(args.processor_name_or_path)
@@ -326,6 +339,8 @@ def main(argv=None):
             loader = accelerator.skip_first_batches(train_loader, progress.batches_in_epoch)
         for batch in loader:
             torch.manual_seed(step_seed(recipe.seed, accelerator.process_index, progress.micro_step))
+            if recipe.mismatched_audio_probability:
+                batch, _ = mismatch_audio(batch, recipe.mismatched_audio_probability)
             with accelerator.accumulate(model):
                 outputs = model(**batch, class_input_ids=class_input_ids, temporal=recipe.train_temporal)
                 accelerator.backward(outputs.loss)

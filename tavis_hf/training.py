@@ -45,8 +45,10 @@ __all__ = [
     "check_training_dataset",
     "collate_clips",
     "cosine_epoch_schedule",
+    "decoded_waveform",
     "given_recipe_values",
     "list_checkpoints",
+    "mismatch_audio",
     "parameter_fingerprint",
     "register_jsonl_tracker",
     "load_recipe_file",
@@ -160,6 +162,15 @@ class TrainingRecipe:
             "for a model trained from a random initialisation (the tiny SynthAVS default)"
         },
     )
+    mismatched_audio_probability: float = dataclasses.field(
+        default=0.0,
+        metadata={
+            "help": "not in TAViS (0 = the authors' recipe): probability that a training clip gets the soundtrack of "
+            "another clip of its batch with no sounding class in common, and a target where nothing sounds "
+            "(tavis_hf.training.mismatch_audio); teaches a model trained from scratch to listen rather than to "
+            "segment every salient object"
+        },
+    )
     checkpointing_steps: str = dataclasses.field(
         default="epoch", metadata={"help": "save the training state every N optimizer steps, or 'epoch'"}
     )
@@ -180,6 +191,8 @@ class TrainingRecipe:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1 or unset, got {value}")
+        if not 0 <= self.mismatched_audio_probability <= 1:
+            raise ValueError(f"mismatched_audio_probability must be in [0, 1], got {self.mismatched_audio_probability}")
         if not 0 <= self.min_learning_rate <= self.learning_rate:
             raise ValueError(f"need 0 <= min_learning_rate <= learning_rate, got {self.min_learning_rate}")
         choices = {
@@ -351,7 +364,7 @@ def check_training_dataset(dataset_dict, subset: str, splits: Sequence[str] = ("
         raise ValueError("dataset does not fit the training recipe:\n  " + "\n  ".join(problems))
 
 
-def _waveform(audio) -> tuple[np.ndarray, int]:
+def decoded_waveform(audio) -> tuple[np.ndarray, int]:
     """The decoded ``Audio`` column value (torchcodec ``AudioDecoder`` or a ``{"array", "sampling_rate"}`` dict)."""
     if isinstance(audio, Mapping):
         return np.asarray(audio["array"], dtype=np.float32), int(audio["sampling_rate"])
@@ -397,7 +410,7 @@ class TavisClipTransform:
                 f"clip {example.get('uid', '?')!r} has no semantic_masks: the TAViS loss and AVSS metrics need "
                 "class-id masks (build AVSBench with its semantic labels, tavis_hf.data.load_avsbench)"
             )
-        waveform, rate = _waveform(example["audio"])
+        waveform, rate = decoded_waveform(example["audio"])
         maps = [np.asarray(mask) for mask in example["semantic_masks"]] if self.training else None
         inputs = self.processor(videos=list(example["frames"]), audio=waveform, sampling_rate=rate,
                                 segmentation_maps=maps)  # fmt: skip
@@ -435,6 +448,51 @@ def collate_clips(examples: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, t
             raise ValueError(f"cannot batch {key!r}: clips have shapes {sorted(shapes)} (same T and size needed)")
         batch[key] = torch.stack([example[key] for example in examples])
     return batch
+
+
+def mismatch_audio(
+    batch: Mapping[str, torch.Tensor], probability: float
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Audio-mismatch negatives for training (not part of TAViS; ``TrainingRecipe.mismatched_audio_probability``).
+
+    Each clip of a collated training batch is drawn with ``probability``: a drawn clip takes the ``input_features``
+    of another clip of the batch whose sounding classes (the non-zero ``labels`` of its annotated frames) share none
+    with its own, chosen uniformly, and its ``labels`` become background everywhere — the objects of one scene do
+    not make the sounds of another. A drawn clip with no such partner in the batch is left unchanged. Random numbers
+    come from torch's global generator (seeded per step by the training script, so a resumed run draws the same).
+
+    The target is exact when no visible object of the clip is silent in its own soundtrack but of a class heard in
+    the borrowed one; such objects are rare in AVSBench, and in SynthAVS (random classes) they make a small fraction
+    of the negatives label noise.
+
+    Args:
+        batch: ``input_features (B, T, 1, 128, 204)``, ``labels (B, T, S, S)`` class ids, ``label_frame_mask (B, T)``
+            and any other entries (passed through).
+        probability (`float`): chance that a clip is drawn, in ``[0, 1]``.
+
+    Returns:
+        ``(batch, swapped)``: a new dict (the input tensors are not modified) and the ``(B,)`` bool mask of clips that
+        got another clip's audio.
+    """
+    if not 0 <= probability <= 1:
+        raise ValueError(f"probability must be in [0, 1], got {probability}")
+    features, labels, annotated = batch["input_features"], batch["labels"], batch["label_frame_mask"]
+    num_clips = features.shape[0]
+    swapped = torch.zeros(num_clips, dtype=torch.bool)
+    if probability == 0 or num_clips < 2:
+        return dict(batch), swapped
+    classes = [set(labels[i][annotated[i]].unique().tolist()) - {0} for i in range(num_clips)]
+    drawn = torch.rand(num_clips) < probability
+    new_features, new_labels = features.clone(), labels.clone()
+    for i in drawn.nonzero().flatten().tolist():
+        partners = [j for j in range(num_clips) if j != i and not classes[i] & classes[j]]
+        if not partners:
+            continue
+        j = partners[int(torch.randint(len(partners), ()))]
+        new_features[i] = features[j]
+        new_labels[i] = 0
+        swapped[i] = True
+    return {**batch, "input_features": new_features, "labels": new_labels}, swapped
 
 
 # ---------------------------------------------------------------------------------------------- audio feature cache

@@ -252,6 +252,43 @@ def test_clip_mode_trains_memory_modules():
 
 
 # ------------------------------------------------------------------------------------------------------ save / load
+def test_heads_are_initialised_as_the_release_creates_them():
+    """IBQD queries N(0, 1); prompt heads, IBQD residual projection and pseudo-text generator PyTorch's default
+    Linear init U(±1/sqrt(fan_in)); adapters trunc-normal(0.02) with zero bias; IBQD attention Xavier, zero biases."""
+    model = make_model(seed=1)
+    ibqd = model.ibqd
+    for embedding in (ibqd.queries, ibqd.query_pos):
+        assert 0.6 < float(embedding.weight.std()) < 1.4
+    defaults = [model.text_prompt_proj, model.query_proj, model.global_audio_prompt_proj, model.dense_prompt_proj,
+                model.adapter_audio_proj, ibqd.token_residual_proj, model.pseudo_text.token_embeds,
+                *model.sparse_prompt_mlp.layers, *model.audio_prompt_mlp.layers]  # fmt: skip
+    for linear in defaults:
+        bound = 1 / linear.in_features**0.5
+        for tensor in (linear.weight, linear.bias):
+            assert float(tensor.abs().max()) <= bound
+            assert abs(float(tensor.std()) - bound / 3**0.5) < 0.25 * bound  # uniform: std = bound / sqrt(3)
+    for adapter in model.audio_adapters:
+        assert abs(float(adapter.fc1.weight.std()) - 0.02) < 0.008  # trunc_normal_(std=0.02) cut at ±2: ~normal
+        assert not adapter.fc1.bias.any() and not adapter.fc2.bias.any()
+    for layer in (*ibqd.query_layers, *ibqd.token_refiner):
+        attention = layer.multihead_attn
+        for weight in (attention.in_proj_weight, attention.out_proj.weight):
+            bound = (6 / sum(weight.shape)) ** 0.5
+            assert float(weight.abs().max()) <= bound and float(weight.std()) > 0.4 * bound
+        assert not attention.in_proj_bias.any() and not attention.out_proj.bias.any()
+
+
+def test_a_loaded_model_freezes_the_same_modules_as_a_new_one(tmp_path):
+    model = make_model(train_pseudo_text=True)
+    model.save_pretrained(tmp_path / "m")
+    for loaded in (TavisModel.from_pretrained(tmp_path / "m"), AutoModel.from_pretrained(tmp_path / "m"),
+                   TavisModel.from_pretrained(tmp_path / "m", output_loading_info=True)[0]):  # fmt: skip
+        trainable = {name for name, p in loaded.named_parameters() if p.requires_grad}
+        assert trainable == {name for name, p in model.named_parameters() if p.requires_grad}
+        assert not any(name.startswith(("imagebind.", "sam2.vision_encoder.")) for name in trainable)
+        assert any(name.startswith("pseudo_text.") for name in trainable)
+
+
 def test_save_load_round_trip_is_bit_exact(tmp_path, eval_model):
     eval_model.save_pretrained(tmp_path)
     assert AutoConfig.from_pretrained(tmp_path).model_type == "tavis"

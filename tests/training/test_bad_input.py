@@ -71,3 +71,19 @@ def test_tracker_that_is_not_installed(train_script, synth_s4_dir, tmp_path):
     with pytest.raises(ValueError, match=r"trackers \['tensorboard'\] are not installed"):
         train_script.main(tiny_argv(synth_s4_dir, tmp_path / "run", "--report_to", "jsonl,tensorboard"))
     assert not (tmp_path / "run").exists()
+
+
+def test_config_overrides(train_script, synth_s4_dir, tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match="key no_such_field isn't in the original config"):
+        train_script.main(tiny_argv(synth_s4_dir, out, "--config_overrides", "no_such_field=1"))
+    with pytest.raises(ValueError, match="temporal must be one of"):
+        train_script.main(tiny_argv(synth_s4_dir, out, "--config_overrides", "temporal=sometimes"))
+    argv = tiny_argv(synth_s4_dir, out, "--config_overrides", "loss_weight_a2t=1.0")
+    argv[argv.index("--model_preset") : argv.index("--model_preset") + 2] = [
+        "--model_name_or_path",
+        str(tiny_model_dir),
+    ]
+    with pytest.raises(SystemExit):
+        train_script.main(argv)
+    assert not out.exists()

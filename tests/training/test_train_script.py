@@ -21,8 +21,8 @@ def test_resume_is_exact(train_script, synth_s4_dir, tmp_path):
     """N steps, stop, resume to 2N (across an epoch boundary) == an uninterrupted 2N-step run: losses and weights.
 
     The interrupted run also caches the ImageBind audio features and checkpoints activations: neither may change
-    a single bit."""
-    common = ["--num_train_epochs", "3", "--checkpoints_total_limit", "5"]
+    a single bit. Both runs draw audio-mismatch negatives, which must be drawn identically after the resume."""
+    common = ["--num_train_epochs", "3", "--checkpoints_total_limit", "5", "--mismatched_audio_probability", "0.5"]
     full, split = tmp_path / "full", tmp_path / "split"
     train_script.main(tiny_argv(synth_s4_dir, full, *common, "--max_train_steps", "4", "--checkpointing_steps", "4"))
     speedups = ["--cache_audio_features", "--activation_checkpointing"]
@@ -52,9 +52,13 @@ def test_resume_is_exact(train_script, synth_s4_dir, tmp_path):
 
 
 def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
-    """One epoch: val metrics, best model, final Hub folder with card, rotated checkpoints, JSONL tracking."""
+    """Two epochs: val metrics, best model, final Hub folder with card, rotated checkpoints, JSONL tracking, config
+    overrides of a preset kept in the saved config."""
     out = tmp_path / "run"
-    train_script.main(tiny_argv(synth_s4_dir, out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1"))
+    overrides = ["--config_overrides", "ce_double_normalization=false,loss_weight_a2t=2.0"]
+    train_script.main(
+        tiny_argv(synth_s4_dir, out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1", *overrides)
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert [entry["epoch"] for entry in metrics["val"]] == [0, 1]
     assert all(entry["split"] == "val" for entry in metrics["val"])
@@ -68,6 +72,7 @@ def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
         assert (final / name).is_file(), name
     config = json.loads((final / "config.json").read_text())
     assert config["id2label"]["1"] == "chime"  # the dataset's vocabulary
+    assert (config["ce_double_normalization"], config["loss_weight_a2t"]) == (False, 2.0)  # --config_overrides
     # final weights are the best val epoch's
     assert torch.equal(
         load_file(final / "model.safetensors")["ibqd.queries.weight"],

@@ -6,6 +6,7 @@ SAM2 mask decoder. Each frame is decoded with ``num_object_queries`` object prom
 prompt. Every computation follows ``tavis-official.md`` (§4); deviations of the authors' release are config flags.
 """
 
+import math
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -181,6 +182,16 @@ class TavisPseudoTextGenerator(nn.Module):
         return eot_positions, self.token_embeds(audio).view(audio.shape[0], self.length, -1)
 
 
+def _torch_default_linear_init(linear: nn.Linear) -> None:
+    """`nn.Linear.reset_parameters` through `transformers.initialization` (which leaves loaded weights alone):
+    weight Kaiming-uniform with `a=sqrt(5)`, i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))."""
+    init.kaiming_uniform_(linear.weight, a=math.sqrt(5))
+    if linear.bias is not None:
+        bound = 1 / math.sqrt(linear.in_features)
+        init.uniform_(linear.bias, -bound, bound)
+
+
 class TavisPreTrainedModel(PreTrainedModel):
     config: TavisConfig
     base_model_prefix = "tavis"
@@ -196,26 +207,57 @@ class TavisPreTrainedModel(PreTrainedModel):
         "Sam2VideoMemoryAttentionLayer",
     ]
 
+    def _release_init_groups(self) -> dict[str, list[nn.Module]]:
+        """The parameter-holding modules of the TAViS heads, by initialisation rule (see `_init_weights`)."""
+        ibqd = self.ibqd
+        cross_attention = [*ibqd.query_layers, *ibqd.token_refiner]
+        return {
+            "adapter": [linear for adapter in self.audio_adapters for linear in (adapter.fc1, adapter.fc2)],
+            "xavier": [layer.multihead_attn for layer in cross_attention]
+            + [layer.multihead_attn.out_proj for layer in cross_attention],
+            "queries": [ibqd.queries, ibqd.query_pos],
+            "torch_default": [
+                *(
+                    module
+                    for module in (self.audio_prompt_mlp, self.sparse_prompt_mlp, self.pseudo_text)
+                    for module in module.modules()
+                    if isinstance(module, nn.Linear)
+                ),
+                self.text_prompt_proj,
+                self.query_proj,
+                self.global_audio_prompt_proj,
+                self.dense_prompt_proj,
+                self.adapter_audio_proj,
+                ibqd.token_residual_proj,
+            ],  # fmt: skip
+        }
+
     @torch.no_grad()
     def _init_weights(self, module):
-        """Release initialisation of the TAViS heads: adapters trunc-normal(0.02) with zero biases, IBQD attention
-        Xavier-uniform with zero biases, queries N(0, 1); other layers by the base rule (normal(0.02))."""
-        std = self.config.initializer_range
-        if isinstance(module, TavisAudioAdapter):
-            for linear in (module.fc1, module.fc2):
-                init.trunc_normal_(linear.weight, std=std)
-                init.zeros_(linear.bias)
-        elif isinstance(module, TavisCrossAttentionLayer):
-            attn = module.multihead_attn
-            init.xavier_uniform_(attn.in_proj_weight)
-            init.xavier_uniform_(attn.out_proj.weight)
-            init.zeros_(attn.in_proj_bias)
-            init.zeros_(attn.out_proj.bias)
-            init.ones_(module.norm.weight)
-            init.zeros_(module.norm.bias)
-        elif isinstance(module, TavisQueryDecomposition):
-            init.normal_(module.queries.weight, std=1.0)
-            init.normal_(module.query_pos.weight, std=1.0)
+        """Release initialisation of the TAViS heads: adapters trunc-normal(0.02) with zero biases; IBQD attention
+        Xavier-uniform with zero biases; IBQD queries and their positions N(0, 1); the prompt heads
+        (`text_prompt_proj`, `query_proj`, `audio_prompt_mlp`, `global_audio_prompt_proj`, `sparse_prompt_mlp`,
+        `dense_prompt_proj`, `adapter_audio_proj`), the IBQD residual projection and the pseudo-text generator keep
+        PyTorch's default `nn.Linear` initialisation, as the released code creates them; other layers (norms) by the
+        base rule. Transformers calls this once per module that holds parameters itself, so the rules name those
+        modules."""
+        groups = self._release_init_groups()
+
+        def member(name):
+            return any(module is candidate for candidate in groups[name])
+
+        if member("adapter"):
+            init.trunc_normal_(module.weight, std=self.config.initializer_range)
+            init.zeros_(module.bias)
+        elif member("xavier"):
+            weight = module.in_proj_weight if isinstance(module, nn.MultiheadAttention) else module.weight
+            bias = module.in_proj_bias if isinstance(module, nn.MultiheadAttention) else module.bias
+            init.xavier_uniform_(weight)
+            init.zeros_(bias)
+        elif member("queries"):
+            init.normal_(module.weight, std=1.0)
+        elif member("torch_default"):
+            _torch_default_linear_init(module)
         else:
             super()._init_weights(module)
 
@@ -257,6 +299,14 @@ class TavisModel(TavisPreTrainedModel):
         self._vocabulary: dict | None = None
         self.post_init()
         self.freeze_frozen_modules()
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, then [`freeze_frozen_modules`]: loading replaces the parameters with new
+        ones that all require gradients, which would silently make ImageBind and the SAM2 image encoder trainable."""
+        loaded = super().from_pretrained(*args, **kwargs)
+        (loaded[0] if isinstance(loaded, tuple) else loaded).freeze_frozen_modules()
+        return loaded
 
     @classmethod
     def from_pretrained_backbones(
