@@ -38,20 +38,14 @@ def measure(preset: str, video: str) -> dict:
     import torch
     from transformers import pipeline
 
-    from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
-    from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisModel, TavisProcessor
+    from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
 
     config = getattr(TavisConfig, preset)()
     start = time.perf_counter()
     torch.manual_seed(0)
     model = TavisModel._from_config(config).eval()
     build_seconds = time.perf_counter() - start
-    processor = TavisProcessor(
-        TavisImageProcessorPil.from_tavis_config(config),
-        ImageBindAudioFeatureExtractor(),
-        build_imagebind_tokenizer([]),  # byte-level BPE: prompt ids only, enough for timing
-        prompt_template=config.prompt_template,
-    )
+    processor = TavisProcessor.from_tavis_config(config)  # byte-level BPE: prompt ids only, enough for timing
     segmenter = pipeline("audio-visual-segmentation", model=model, processor=processor)
     pre_kw, fwd_kw, post_kw = segmenter._sanitize_parameters(mode="binary")
 

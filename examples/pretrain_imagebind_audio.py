@@ -27,8 +27,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
-from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisModel, TavisProcessor
+from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
 from tavis_hf.training import REQUIRED_COLUMNS, decoded_waveform
 
 
@@ -99,8 +98,7 @@ def main(argv=None) -> dict:
     config.label2id = {name: i for i, name in enumerate(class_names)}
     config.validate_architecture()
     model = TavisModel(config)
-    processor = TavisProcessor(TavisImageProcessorPil.from_tavis_config(config), ImageBindAudioFeatureExtractor(),
-                               build_imagebind_tokenizer([]), prompt_template=config.prompt_template)  # fmt: skip
+    processor = TavisProcessor.from_tavis_config(config)
     with torch.no_grad():  # the text side stays fixed: TAViS's a2t logits compare against these embeddings
         class_embeds = model.imagebind.get_text_features(input_ids=processor.encode_labels(class_names))
 

@@ -33,8 +33,8 @@ from tqdm.auto import tqdm
 from tavis_hf import hub
 from tavis_hf.evaluation import metric_prediction
 from tavis_hf.metrics import AVSBenchMetric
-from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer, load_bpe_merges
-from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisModel, TavisProcessor
+from tavis_hf.models.imagebind import load_bpe_merges
+from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
 from tavis_hf.training import (
     CachedImageBindAudio,
     TavisClipTransform,
@@ -153,9 +153,7 @@ def load_model_and_processor(args, recipe):
             if args.bpe_path is None and args.model_preset != "tiny":
                 raise ValueError(f"--model_preset {args.model_preset} needs --bpe_path or --processor_name_or_path")
             merges = load_bpe_merges(args.bpe_path) if args.bpe_path else []
-            processor = TavisProcessor(TavisImageProcessorPil.from_tavis_config(config),
-                                       ImageBindAudioFeatureExtractor(), build_imagebind_tokenizer(merges),
-                                       prompt_template=config.prompt_template)  # fmt: skip
+            processor = TavisProcessor.from_tavis_config(config, merges)
     if model.config.image_size != recipe.image_size:
         raise ValueError(
             f"image_size={recipe.image_size} but the model runs at {model.config.image_size} px; "
@@ -339,8 +337,7 @@ def main(argv=None):
             loader = accelerator.skip_first_batches(train_loader, progress.batches_in_epoch)
         for batch in loader:
             torch.manual_seed(step_seed(recipe.seed, accelerator.process_index, progress.micro_step))
-            if recipe.mismatched_audio_probability:
-                batch, _ = mismatch_audio(batch, recipe.mismatched_audio_probability)
+            batch, _ = mismatch_audio(batch, recipe.mismatched_audio_probability)
             with accelerator.accumulate(model):
                 outputs = model(**batch, class_input_ids=class_input_ids, temporal=recipe.train_temporal)
                 accelerator.backward(outputs.loss)

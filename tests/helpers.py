@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
 from tavis_hf.models.tavis.configuration_tavis import TavisConfig
-from tavis_hf.models.tavis.image_processing_tavis import TavisImageProcessorPil
 from tavis_hf.models.tavis.processing_tavis import TavisProcessor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -47,9 +45,4 @@ def make_video(
 
 def make_tiny_processor(config: TavisConfig) -> TavisProcessor:
     """Processor for `config` with a byte-level (merge-free) ImageBind tokenizer: no vocabulary file needed."""
-    return TavisProcessor(
-        TavisImageProcessorPil.from_tavis_config(config),
-        ImageBindAudioFeatureExtractor(),
-        build_imagebind_tokenizer([]),
-        prompt_template=config.prompt_template,
-    )
+    return TavisProcessor.from_tavis_config(config)

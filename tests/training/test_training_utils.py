@@ -117,12 +117,9 @@ def test_step_seed_is_a_pure_function():
 
 
 def _processor():
-    from tavis_hf.models.imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
-    from tavis_hf.models.tavis import TavisConfig, TavisImageProcessorPil, TavisProcessor
+    from tavis_hf.models.tavis import TavisConfig, TavisProcessor
 
-    config = TavisConfig.tiny()
-    return TavisProcessor(TavisImageProcessorPil.from_tavis_config(config), ImageBindAudioFeatureExtractor(),
-                          build_imagebind_tokenizer([]), prompt_template=config.prompt_template)  # fmt: skip
+    return TavisProcessor.from_tavis_config(TavisConfig.tiny())
 
 
 def _example(num_frames=5, annotated=(False, True, False, True, False)):

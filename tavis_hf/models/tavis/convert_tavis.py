@@ -37,10 +37,8 @@ from accelerate import init_empty_weights
 from huggingface_hub import save_torch_state_dict
 
 from ..imagebind.convert_imagebind import convert_imagebind_state_dict
-from ..imagebind.feature_extraction_imagebind import ImageBindAudioFeatureExtractor
-from ..imagebind.tokenization_imagebind import build_imagebind_tokenizer, load_bpe_merges
+from ..imagebind.tokenization_imagebind import load_bpe_merges
 from .configuration_tavis import TavisConfig
-from .image_processing_tavis import TavisImageProcessorPil
 from .modeling_tavis import TavisModel
 from .processing_tavis import TavisProcessor
 
@@ -244,14 +242,8 @@ def convert_tavis_checkpoint(
 
 def _save_processor(output_dir, bpe_path, config: TavisConfig) -> None:
     """Save the `TavisProcessor` (frame views per `config`, ImageBind audio clips, ImageBind tokenizer)."""
-    processor = TavisProcessor(
-        image_processor=TavisImageProcessorPil.from_tavis_config(config),
-        feature_extractor=ImageBindAudioFeatureExtractor(),
-        tokenizer=build_imagebind_tokenizer(
-            load_bpe_merges(bpe_path, num_merges=config.imagebind_config.text_config.vocab_size - 2 * 256 - 2)
-        ),
-        prompt_template=config.prompt_template,
-    )
+    num_merges = config.imagebind_config.text_config.vocab_size - 2 * 256 - 2
+    processor = TavisProcessor.from_tavis_config(config, load_bpe_merges(bpe_path, num_merges=num_merges))
     processor.save_pretrained(output_dir)
 
 

@@ -207,30 +207,24 @@ class TavisPreTrainedModel(PreTrainedModel):
         "Sam2VideoMemoryAttentionLayer",
     ]
 
-    def _release_init_groups(self) -> dict[str, list[nn.Module]]:
-        """The parameter-holding modules of the TAViS heads, by initialisation rule (see `_init_weights`)."""
+    def _release_init_rules(self) -> dict[int, str]:
+        """`id(module) -> rule` for the parameter-holding modules of the TAViS heads (see `_init_weights`)."""
         ibqd = self.ibqd
-        cross_attention = [*ibqd.query_layers, *ibqd.token_refiner]
-        return {
+        attentions = [layer.multihead_attn for layer in (*ibqd.query_layers, *ibqd.token_refiner)]
+        mlp_linears = [
+            linear
+            for head in (self.audio_prompt_mlp, self.sparse_prompt_mlp, self.pseudo_text)
+            for linear in head.modules()
+            if isinstance(linear, nn.Linear)
+        ]
+        groups = {
             "adapter": [linear for adapter in self.audio_adapters for linear in (adapter.fc1, adapter.fc2)],
-            "xavier": [layer.multihead_attn for layer in cross_attention]
-            + [layer.multihead_attn.out_proj for layer in cross_attention],
+            "xavier": [*attentions, *(attention.out_proj for attention in attentions)],
             "queries": [ibqd.queries, ibqd.query_pos],
-            "torch_default": [
-                *(
-                    module
-                    for module in (self.audio_prompt_mlp, self.sparse_prompt_mlp, self.pseudo_text)
-                    for module in module.modules()
-                    if isinstance(module, nn.Linear)
-                ),
-                self.text_prompt_proj,
-                self.query_proj,
-                self.global_audio_prompt_proj,
-                self.dense_prompt_proj,
-                self.adapter_audio_proj,
-                ibqd.token_residual_proj,
-            ],  # fmt: skip
-        }
+            "torch_default": [*mlp_linears, self.text_prompt_proj, self.query_proj, self.global_audio_prompt_proj,
+                              self.dense_prompt_proj, self.adapter_audio_proj, ibqd.token_residual_proj],
+        }  # fmt: skip
+        return {id(module): rule for rule, modules in groups.items() for module in modules}
 
     @torch.no_grad()
     def _init_weights(self, module):
@@ -241,22 +235,17 @@ class TavisPreTrainedModel(PreTrainedModel):
         PyTorch's default `nn.Linear` initialisation, as the released code creates them; other layers (norms) by the
         base rule. Transformers calls this once per module that holds parameters itself, so the rules name those
         modules."""
-        groups = self._release_init_groups()
-
-        def member(name):
-            return any(module is candidate for candidate in groups[name])
-
-        if member("adapter"):
+        rule = self._release_init_rules().get(id(module))
+        if rule == "adapter":
             init.trunc_normal_(module.weight, std=self.config.initializer_range)
             init.zeros_(module.bias)
-        elif member("xavier"):
-            weight = module.in_proj_weight if isinstance(module, nn.MultiheadAttention) else module.weight
-            bias = module.in_proj_bias if isinstance(module, nn.MultiheadAttention) else module.bias
-            init.xavier_uniform_(weight)
-            init.zeros_(bias)
-        elif member("queries"):
+        elif rule == "xavier":
+            attention = isinstance(module, nn.MultiheadAttention)
+            init.xavier_uniform_(module.in_proj_weight if attention else module.weight)
+            init.zeros_(module.in_proj_bias if attention else module.bias)
+        elif rule == "queries":
             init.normal_(module.weight, std=1.0)
-        elif member("torch_default"):
+        elif rule == "torch_default":
             _torch_default_linear_init(module)
         else:
             super()._init_weights(module)

@@ -47,6 +47,22 @@ class TavisProcessor(ProcessorMixin):
         self.prompt_template = prompt_template
         super().__init__(image_processor, feature_extractor, tokenizer, **kwargs)
 
+    @classmethod
+    def from_tavis_config(cls, config, bpe_merges=(), **image_kwargs) -> "TavisProcessor":
+        """The processor a [`TavisConfig`] expects: [`TavisImageProcessorPil.from_tavis_config`] (`image_kwargs`
+        override), the ImageBind audio feature extractor, the ImageBind tokenizer built from `bpe_merges`
+        ([`load_bpe_merges`]; none gives a byte-level tokenizer, enough for prompt ids in tests and timing) and
+        `config.prompt_template`."""
+        from ..imagebind import ImageBindAudioFeatureExtractor, build_imagebind_tokenizer
+        from .image_processing_tavis import TavisImageProcessorPil
+
+        return cls(
+            TavisImageProcessorPil.from_tavis_config(config, **image_kwargs),
+            ImageBindAudioFeatureExtractor(),
+            build_imagebind_tokenizer(list(bpe_merges)),
+            prompt_template=config.prompt_template,
+        )
+
     def __call__(
         self,
         videos=None,
