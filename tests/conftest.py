@@ -5,9 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tavis_hf.models.tavis import TavisConfig, TavisModel
-
-from .helpers import make_tiny_processor
+from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +18,7 @@ def tiny_model() -> TavisModel:
 @pytest.fixture(scope="session")
 def tiny_processor(tiny_model):
     """The `TavisProcessor` of `tiny_model` (byte-level ImageBind tokenizer: no vocabulary file needed)."""
-    return make_tiny_processor(tiny_model.config)
+    return TavisProcessor.from_tavis_config(tiny_model.config)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Helpers shared by the test areas: media made with ffmpeg at test time and a tiny TAViS processor."""
+"""Helpers shared by the test areas: media made with ffmpeg at test time and the location of the shared data."""
 
 import os
 import shutil
@@ -6,9 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from tavis_hf.models.tavis.configuration_tavis import TavisConfig
-from tavis_hf.models.tavis.processing_tavis import TavisProcessor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TAVIS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -41,8 +38,3 @@ def make_video(
     args += ["-t", str(duration), "-c:v", vcodec, "-pix_fmt", "yuv420p", str(path)]
     ffmpeg(*args)
     return path
-
-
-def make_tiny_processor(config: TavisConfig) -> TavisProcessor:
-    """Processor for `config` with a byte-level (merge-free) ImageBind tokenizer: no vocabulary file needed."""
-    return TavisProcessor.from_tavis_config(config)

@@ -239,8 +239,9 @@ def test_accelerate_configs_load():
 
 
 def _mismatch_batch():
-    """Five clips of 2 frames; clip i sounds class CLASSES[i] (clip 4: classes 1 and 2, so it shares a class with
-    clips 0-3 and has no partner), only frame 1 annotated; every clip's features are filled with its index."""
+    """Five clips of 2 frames; clip i sounds the classes `classes[i]` (clip 4: classes 1, 2 and 3, so it shares a
+    class with clips 0-3 and has no partner), only frame 1 annotated; every clip's features are filled with its
+    index."""
     classes = [{1}, {2}, {1}, {3}, {1, 2, 3}]
     labels = torch.zeros(5, 2, 4, 4, dtype=torch.long)
     for i, ids in enumerate(classes):
