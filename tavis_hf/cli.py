@@ -527,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode",
         default="single",
         choices=("single", "multi", "mixed"),
-        help="single (S4-like), multi (MS3-like) sources, or mixed (both, alternating)",
+        help="single (S4-like), multi (MS3-like) sources, or mixed (both, alternating; --layout arrow only)",
     )
     p.add_argument("--image-size", type=int, default=224, help="frame side in pixels (default: %(default)s)")
     p.add_argument("--num-frames", type=int, default=5, help="frames (seconds) per clip, arrow layout only")

@@ -441,9 +441,14 @@ def write_synthavs_tree(
 
     ``release="semantic"`` writes subset ``v1s`` (single) or ``v1m`` (multi) under an AVSBench-semantic root;
     ``release="object"`` writes ``s4`` or ``ms3`` under an AVSBench-object root. Load it back with
-    ``load_avsbench(..., class_names=SYNTHAVS_CLASSES)``.
+    ``load_avsbench(..., class_names=SYNTHAVS_CLASSES)``. An AVSBench subset holds one kind of scene, so ``"mixed"``
+    (:func:`make_synthavs` only) is refused.
     """
     _check_counts(num_clips)
+    if mode not in MODES:
+        raise ValueError(
+            f"an AVSBench-layout tree takes mode 'single' or 'multi', got {mode!r} ('mixed' is for make_synthavs)"
+        )
     if release == "semantic":
         subset = "v1s" if mode == "single" else "v1m"
     elif release == "object":

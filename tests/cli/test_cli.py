@@ -261,3 +261,12 @@ def test_records_from_json_files(tmp_path):
 def test_train_refuses_a_fake_distributed_cpu_run(run_cli):
     status, _, err = run_cli("train", "--cpu", "--num-processes", "2", "--dry-run", "--", "--output_dir", "x")
     _assert_one_line_error(status, err, "train", "would start a single process", "torchrun")
+
+
+def test_synth_modes_are_the_dataset_modes():
+    """The CLI (which imports no data code) offers exactly the modes make_synthavs takes."""
+    from tavis_hf.data.synthetic import DATASET_MODES
+
+    synth = cli.build_parser()._subparsers._group_actions[0].choices["synth"]
+    (mode,) = [action for action in synth._actions if action.dest == "mode"]
+    assert tuple(mode.choices) == tuple(DATASET_MODES)

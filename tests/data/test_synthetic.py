@@ -140,6 +140,13 @@ def test_mixed_mode_alternates_single_and_multi_scenes(tmp_path):
         make_synthavs({"train": 1}, mode="both", cache_dir=tmp_path)
 
 
+def test_avsbench_layout_refuses_mixed_scenes(tmp_path):
+    for mode in ("mixed", "both"):
+        with pytest.raises(ValueError, match="takes mode 'single' or 'multi'"):
+            write_synthavs_tree(tmp_path / "tree", {"train": 1}, mode=mode, image_size=32)
+    assert not (tmp_path / "tree").exists()
+
+
 @pytest.mark.parametrize(("mode", "release", "subset"), [("single", "object", "s4"), ("multi", "semantic", "v1m")])
 def test_avsbench_layout_round_trip(tmp_path, mode, release, subset):
     root = write_synthavs_tree(
