@@ -38,7 +38,10 @@ def parse_args(argv=None):
     data.add_argument("--synthavs", type=int, metavar="N", help="generate N SynthAVS 'mixed' training clips instead")
     parser.add_argument("--synthavs_image_size", type=int, default=224, help="SynthAVS frame size (default: 224)")
     parser.add_argument("--model_preset", default="tiny", choices=("tiny",), help="random TavisConfig preset")
-    parser.add_argument("--config_overrides", help="comma-separated TavisConfig fields (update_from_string)")
+    parser.add_argument(
+        "--config_overrides",
+        help="comma-separated TavisConfig fields; dotted keys reach the sub-configs (TavisConfig.update_from_string)",
+    )
     parser.add_argument("--output_dir", required=True, help="output folder (must not exist or be empty)")
     parser.add_argument("--steps", type=int, default=2000, help="optimizer steps (default: 2000)")
     parser.add_argument("--batch_size", type=int, default=32, help="2-s audio clips per step (default: 32)")

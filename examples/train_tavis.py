@@ -74,7 +74,7 @@ def parse_args(argv=None):
     model.add_argument(
         "--config_overrides",
         help="with --model_preset: comma-separated config fields, e.g. 'ce_double_normalization=false,"
-        "loss_weight_a2t=1.0' (PretrainedConfig.update_from_string)",
+        "loss_weight_a2t=1.0'; dotted keys reach the sub-configs (TavisConfig.update_from_string)",
     )
     model.add_argument("--processor_name_or_path", help="processor (default: the model's folder)")
     model.add_argument("--bpe_path", help="ImageBind BPE file for a preset's tokenizer (tiny: byte-level)")

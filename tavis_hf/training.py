@@ -151,8 +151,9 @@ class TrainingRecipe:
     train_imagebind_audio: bool = dataclasses.field(
         default=False,
         metadata={
-            "help": "also train the ImageBind audio tower. TAViS freezes its pretrained ImageBind; only for a model "
-            "whose ImageBind is random (the tiny SynthAVS default), where a frozen random tower hears almost nothing"
+            "help": "also train the ImageBind audio tower. TAViS freezes its pretrained ImageBind; for a model whose "
+            "ImageBind was not pretrained at scale (the tiny SynthAVS default, whose tower is only aligned on SynthAVS "
+            "by examples/pretrain_imagebind_audio.py)"
         },
     )
     train_sam2_image_encoder: bool = dataclasses.field(

@@ -93,6 +93,28 @@ def test_config_validation_errors():
         sam2_video_config_dict("large", "2.0", 100)
 
 
+def test_update_from_string_reaches_sub_configs(tmp_path):
+    config = TavisConfig.tiny()
+    decoder = config.sam2_config.mask_decoder_config
+    assert decoder.dynamic_multimask_via_stability and config.multimask_best_iou
+    config.update_from_string(
+        "multimask_best_iou=false,sam2_config.mask_decoder_config.dynamic_multimask_via_stability=false,"
+        "loss_weight_a2t=2.5"
+    )
+    assert (config.multimask_best_iou, decoder.dynamic_multimask_via_stability, config.loss_weight_a2t) == (
+        False, False, 2.5,
+    )  # fmt: skip
+    config.save_pretrained(tmp_path)
+    reloaded = TavisConfig.from_pretrained(tmp_path)
+    assert reloaded.sam2_config.mask_decoder_config.dynamic_multimask_via_stability is False
+    with pytest.raises(ValueError, match="isn't in the original config"):
+        config.update_from_string("sam2_config.mask_decoder_config.no_such_field=1")
+    with pytest.raises(ValueError, match="not a sub-config"):
+        config.update_from_string("loss_weight_a2t.x=1")
+    with pytest.raises(ValueError, match="key=value"):
+        config.update_from_string("multimask_best_iou")
+
+
 # ------------------------------------------------------------------------------------------------------- inference
 def test_per_frame_forward_shapes(eval_model):
     config = eval_model.config

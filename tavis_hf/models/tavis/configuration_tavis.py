@@ -249,6 +249,22 @@ class TavisConfig(PreTrainedConfig):
         if self.sam2_config.mask_decoder_config.hidden_size != self.prompt_hidden_dim:
             raise ValueError("TavisConfig.prompt_hidden_dim must equal the SAM2 mask decoder hidden_size")
 
+    def update_from_string(self, update_str: str):
+        """[`PretrainedConfig.update_from_string`] that also reaches into the sub-configs with dotted keys, e.g.
+        ``"multimask_best_iou=false,sam2_config.mask_decoder_config.dynamic_multimask_via_stability=false"``. Each
+        key must already exist; values are parsed by the owning (sub-)config's `update_from_string`."""
+        for item in update_str.split(","):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"config override {item!r} is not of the form key=value")
+            *path, name = key.split(".")
+            target = self
+            for part in path:
+                target = getattr(target, part, None)
+                if not isinstance(target, PreTrainedConfig):
+                    raise ValueError(f"{key!r}: {part!r} is not a sub-config of {type(self).__name__}")
+            PreTrainedConfig.update_from_string(target, f"{name}={value}")
+
     @property
     def num_prompts(self) -> int:
         """Prompts decoded per frame: the object queries plus the global (binary) prompt."""
