@@ -129,7 +129,9 @@ class TavisConfig(PreTrainedConfig):
         binary_prompt (`bool`, defaults to `True`): *fidelity flag*. Release: the 6th (global audio) prompt gives the
             binary mask. `False`: the binary logit map is the max over the object logits.
         multimask_best_iou (`bool`, defaults to `True`): *fidelity flag*. Release: decode 3 masks and keep the one
-            with the highest predicted IoU. `False`: the single-mask token 0.
+            with the highest predicted IoU. `False`: the single-mask token 0 (in eval mode SAM2 falls back to the
+            best multimask output when that mask is unstable, unless
+            `sam2_config.mask_decoder_config.dynamic_multimask_via_stability` is off, as in the tiny default model).
         object_score_suppression (`bool`, defaults to `False`): *fidelity flag*. Stock SAM2 replaces masks of absent
             objects (score logit ≤ threshold) by -1024; the release does not.
         object_pointer_threshold (`float`, defaults to -2.0): *fidelity flag*. Object-score logit above which an
