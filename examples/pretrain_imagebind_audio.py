@@ -11,7 +11,7 @@ class prompts, uniform over a clip's sounding classes, on ImageBind's own audio-
 
     python examples/pretrain_imagebind_audio.py --synthavs 800 --synthavs_image_size 64 --model_preset tiny \\
         --output_dir runs/imagebind_audio
-    python examples/train_tavis.py --model_name_or_path runs/imagebind_audio ...   # then TAViS, tower frozen
+    python examples/train_tavis.py --model_name_or_path runs/imagebind_audio ...  # then TAViS (+ --train_imagebind_audio)
 
 Trained: the ImageBind audio tower and its projection, towards the (fixed) text embeddings of the class prompts.
 Everything else keeps its initialisation. The output folder is a TAViS model (``save_pretrained`` + processor)
@@ -64,7 +64,7 @@ def load_train_split(args):
     dataset = datasets.load_from_disk(args.dataset_name_or_path)
     if "train" not in dataset:
         raise ValueError(f"{args.dataset_name_or_path} has no train split (splits: {sorted(dataset)})")
-    missing = [name for name in ("audio", "class_ids") if name not in dataset["train"].column_names]
+    missing = [name for name in ("audio", "annotated", "class_ids") if name not in dataset["train"].column_names]
     if missing:
         raise ValueError(f"the train split lacks columns {missing} (schema: {', '.join(REQUIRED_COLUMNS)})")
     return dataset["train"]

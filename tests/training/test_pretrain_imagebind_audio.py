@@ -48,12 +48,15 @@ def test_trains_exactly_the_audio_tower_and_projection(pretrain_script, synth_s4
 def test_bad_input(pretrain_script, synth_s4_dir, tmp_path):
     import datasets
 
-    broken = datasets.load_from_disk(str(synth_s4_dir))
-    for split in broken:
-        broken[split] = broken[split].remove_columns("class_ids")
-    broken.save_to_disk(tmp_path / "broken")
-    with pytest.raises(ValueError, match=r"lacks columns \['class_ids'\]"):
-        pretrain_script.main(["--dataset_name_or_path", str(tmp_path / "broken"), "--output_dir", str(tmp_path / "a")])
+    for column in ("class_ids", "annotated"):
+        broken = datasets.load_from_disk(str(synth_s4_dir))
+        for split in broken:
+            broken[split] = broken[split].remove_columns(column)
+        broken.save_to_disk(tmp_path / f"no_{column}")
+        with pytest.raises(ValueError, match=rf"lacks columns \['{column}'\]"):
+            pretrain_script.main(
+                ["--dataset_name_or_path", str(tmp_path / f"no_{column}"), "--output_dir", str(tmp_path / "a")]
+            )
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("x")
     with pytest.raises(FileExistsError, match="not empty"):
