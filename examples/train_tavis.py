@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from tavis_hf import hub
-from tavis_hf.evaluation import metric_prediction
+from tavis_hf.evaluation import metric_prediction, with_shuffled_audio
 from tavis_hf.metrics import AVSBenchMetric
 from tavis_hf.models.imagebind import load_bpe_merges
 from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
@@ -134,6 +134,11 @@ def load_data(args, recipe):
     for split, limit in limits.items():
         if limit is not None:
             dataset[split] = dataset[split].select(range(min(limit, dataset[split].num_rows)))
+    if recipe.eval_shuffled_audio_seed is not None:
+        small = {split: dataset[split].num_rows for split in ("val", "test") if dataset[split].num_rows < 2}
+        if small:
+            raise ValueError(f"--eval_shuffled_audio_seed needs at least 2 clips in val and test to shuffle the "
+                             f"audio across; the dataset has {small}")  # fmt: skip
     return dataset
 
 
@@ -287,7 +292,11 @@ def main(argv=None):
     semantic = recipe.eval_protocol == "avss"
     train_data = dataset["train"].with_transform(TavisClipTransform(processor, recipe.train_frames, training=True))
     eval_transform = TavisClipTransform(processor, "all", training=False, semantic=semantic)
-    eval_data = {split: dataset[split].with_transform(eval_transform) for split in ("val", "test")}
+    eval_splits = {split: dataset[split] for split in ("val", "test")}
+    if recipe.eval_shuffled_audio_seed is not None:  # the listening control
+        eval_splits.update({f"{split}_shuffled_audio": with_shuffled_audio(data, recipe.eval_shuffled_audio_seed)
+                            for split, data in list(eval_splits.items())})  # fmt: skip
+    eval_data = {name: data.with_transform(eval_transform) for name, data in eval_splits.items()}
     loader_kwargs = {"collate_fn": collate_clips, "num_workers": recipe.dataloader_num_workers}
     train_loader = DataLoader(train_data, shuffle=True, batch_size=recipe.per_device_train_batch_size,
                               **loader_kwargs)  # fmt: skip
@@ -298,9 +307,10 @@ def main(argv=None):
     optimizer = torch.optim.AdamW(trainable, lr=recipe.learning_rate, betas=(recipe.adam_beta1, recipe.adam_beta2),
                                   eps=recipe.adam_epsilon, weight_decay=recipe.weight_decay)  # fmt: skip
     scheduler = cosine_epoch_schedule(optimizer, recipe.num_train_epochs, recipe.min_learning_rate)
-    model, optimizer, train_loader, eval_loaders["val"], eval_loaders["test"], scheduler = accelerator.prepare(
-        model, optimizer, train_loader, eval_loaders["val"], eval_loaders["test"], scheduler
+    model, optimizer, train_loader, *prepared, scheduler = accelerator.prepare(
+        model, optimizer, train_loader, *eval_loaders.values(), scheduler
     )
+    eval_loaders = dict(zip(eval_loaders, prepared))
     class_input_ids = class_input_ids.to(accelerator.device)
 
     progress = TrainerProgress()
@@ -327,6 +337,20 @@ def main(argv=None):
 
     def checkpoint():
         save_checkpoint(accelerator, checkpoint_root, progress, recipe.checkpoints_total_limit)
+
+    def evaluate_split(model, split):
+        scores = [evaluate(model, eval_loaders[name], accelerator, recipe, class_input_ids, len(class_names), gt_source,
+                           split, not args.no_progress)
+                  for name in (split, f"{split}_shuffled_audio") if name in eval_loaders]  # fmt: skip
+        result = scores[0]
+        if len(scores) == 2:
+            key = recipe.metric_for_best_model
+            result["shuffled_audio"] = {
+                **scores[1],
+                "audio_shuffled_across_clips_seed": recipe.eval_shuffled_audio_seed,
+            }
+            result[f"{key}_drop_with_shuffled_audio"] = result[key] - scores[1][key]
+        return result
 
     done = progress.global_step >= total_steps
     while not done and progress.epoch < recipe.num_train_epochs:
@@ -365,8 +389,7 @@ def main(argv=None):
         if progress.batches_in_epoch < len(train_loader):
             break  # stopped by max_train_steps inside the epoch: no epoch-end work
         scheduler.step()
-        result = evaluate(model, eval_loaders["val"], accelerator, recipe, class_input_ids, len(class_names), gt_source, "val",
-                          not args.no_progress)  # fmt: skip
+        result = evaluate_split(model, "val")
         value = result[recipe.metric_for_best_model]
         progress.val_history.append({"epoch": progress.epoch, "step": progress.global_step, **result})
         accelerator.log({f"val/{k}": v for k, v in result.items() if isinstance(v, float)}, step=progress.global_step)
@@ -396,8 +419,7 @@ def main(argv=None):
     del model, optimizer, scheduler, train_loader
     accelerator.free_memory()
     best_model = TavisModel.from_pretrained(selected).to(accelerator.device)
-    test = evaluate(best_model, eval_loaders["test"], accelerator, recipe, class_input_ids, len(class_names),
-                    gt_source, "test", not args.no_progress)  # fmt: skip
+    test = evaluate_split(best_model, "test")
     accelerator.log({f"test/{k}": v for k, v in test.items() if isinstance(v, float)}, step=progress.global_step)
     metrics = {"val": progress.val_history, "best": _best(progress, recipe), "test": test,
                "selected_weights": selected.name, "replicas_identical": replicas_identical,

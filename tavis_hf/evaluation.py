@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["audio_derangement", "evaluate_dataset", "metric_prediction"]
+__all__ = ["audio_derangement", "evaluate_dataset", "metric_prediction", "with_shuffled_audio"]
 
 
 def metric_prediction(outputs, target_size: tuple[int, int], semantic: bool) -> torch.Tensor:
@@ -35,6 +35,17 @@ def audio_derangement(num_clips: int, seed: int) -> np.ndarray:
     return source
 
 
+def with_shuffled_audio(dataset, seed: int):
+    """The shuffled-audio control of an AVSBench-schema `datasets.Dataset`: clip `i` keeps everything but its
+    `audio`, which becomes that of clip `audio_derangement(num_rows, seed)[i]` (a new dataset; `dataset` is
+    unchanged)."""
+    from datasets import concatenate_datasets
+
+    source = audio_derangement(dataset.num_rows, seed)
+    borrowed = dataset.select(source.tolist()).select_columns("audio")
+    return concatenate_datasets([dataset.remove_columns("audio"), borrowed], axis=1)
+
+
 def evaluate_dataset(
     model, processor, dataset, metric, progress: bool = True, device=None, shuffle_audio_seed: int | None = None
 ) -> dict:
@@ -44,7 +55,7 @@ def evaluate_dataset(
     `"avss"` scores `semantic_masks` against `semantic_masks`, with the dataset's class vocabulary (see
     [`metric_prediction`]). Frames flagged not annotated are handled by the metric.
 
-    With `shuffle_audio_seed`, every clip gets the soundtrack of another clip ([`audio_derangement`]): the control
+    With `shuffle_audio_seed`, every clip gets the soundtrack of another clip ([`with_shuffled_audio`]): the control
     that shows how much a model relies on listening; the result then records the seed.
     """
     semantic = metric.protocol == "avss"
@@ -53,12 +64,12 @@ def evaluate_dataset(
     device = torch.device(device or "cpu")
     class_input_ids = processor.encode_labels(class_names).to(device) if semantic else None
     model.eval().to(device)
-    audio_source = None if shuffle_audio_seed is None else audio_derangement(dataset.num_rows, shuffle_audio_seed)
-    for index, example in enumerate(tqdm(dataset, desc="evaluating", unit="clip", disable=not progress)):
+    if shuffle_audio_seed is not None:
+        dataset = with_shuffled_audio(dataset, shuffle_audio_seed)
+    for example in tqdm(dataset, desc="evaluating", unit="clip", disable=not progress):
         if semantic and not example[key]:
             raise ValueError("protocol 'avss' needs semantic_masks, which this dataset does not have")
-        audio = example["audio"] if audio_source is None else dataset[int(audio_source[index])]["audio"]
-        samples = audio.get_all_samples()
+        samples = example["audio"].get_all_samples()
         inputs = processor(videos=example["frames"], audio=samples.data.numpy(), sampling_rate=samples.sample_rate)
         with torch.no_grad():
             outputs = model(**inputs.to(device), class_input_ids=class_input_ids, temporal="per-frame")

@@ -172,6 +172,15 @@ class TrainingRecipe:
             "segment every salient object"
         },
     )
+    eval_shuffled_audio_seed: int | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "the listening control (not in TAViS): also score val every epoch, and the final test, with every "
+            "clip given another clip's soundtrack (tavis_hf.evaluation.with_shuffled_audio, this derangement seed); "
+            "metrics get 'shuffled_audio' and '<metric_for_best_model>_drop_with_shuffled_audio'. Doubles the "
+            "evaluation time; selection is unchanged"
+        },
+    )
     checkpointing_steps: str = dataclasses.field(
         default="epoch", metadata={"help": "save the training state every N optimizer steps, or 'epoch'"}
     )

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from huggingface_hub import ModelCard
 
 from tavis_hf.pipelines import DEFAULT_MODEL_DIR
@@ -132,6 +133,24 @@ def test_audio_derangement_moves_every_soundtrack(num_clips):
     assert sorted(source.tolist()) == list(range(num_clips))
     assert all(source[i] != i for i in range(num_clips))
     assert (audio_derangement(num_clips, seed=num_clips) == source).all()
+
+
+def test_with_shuffled_audio_borrows_only_the_soundtrack():
+    from tavis_hf.data import make_synthavs
+    from tavis_hf.evaluation import audio_derangement, with_shuffled_audio
+
+    dataset = make_synthavs({"test": 4}, mode="multi", image_size=32)["test"]
+    shuffled = with_shuffled_audio(dataset, seed=1)
+    source = audio_derangement(4, seed=1)
+    assert shuffled.num_rows == 4 and set(shuffled.column_names) == set(dataset.column_names)
+    for i in range(4):
+        own, borrowed = dataset[i], shuffled[i]
+        assert borrowed["uid"] == own["uid"] and borrowed["masks"] == own["masks"]
+        donor = dataset[int(source[i])]["audio"].get_all_samples().data
+        assert torch.equal(borrowed["audio"].get_all_samples().data, donor)
+        assert not torch.equal(donor, own["audio"].get_all_samples().data)  # `dataset` keeps its own soundtracks
+    with pytest.raises(ValueError, match="at least 2 clips"):
+        with_shuffled_audio(dataset.select([0]), seed=0)
 
 
 def test_evaluate_with_shuffled_audio(run_cli, synth_dir, tiny_model_dir):

@@ -36,6 +36,13 @@ def test_dataset_of_another_subset(train_script, synth_s4_dir, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_shuffled_audio_control_needs_two_clips(train_script, synth_s4_dir, tmp_path):
+    argv = tiny_argv(synth_s4_dir, tmp_path / "run", "--eval_shuffled_audio_seed", "0")
+    with pytest.raises(ValueError, match=r"at least 2 clips in val and test .* \{'val': 1, 'test': 1\}"):
+        train_script.main(argv)
+    assert not (tmp_path / "run").exists()
+
+
 def test_unknown_subset(train_script, synth_s4_dir, tmp_path):
     argv = tiny_argv(synth_s4_dir, tmp_path / "run")
     argv[argv.index("synth-s4")] = "s5"

@@ -52,17 +52,28 @@ def test_resume_is_exact(train_script, synth_s4_dir, tmp_path):
 
 
 def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
-    """Two epochs: val metrics, best model, final Hub folder with card, rotated checkpoints, JSONL tracking, config
-    overrides of a preset kept in the saved config."""
+    """Two epochs: val metrics with the shuffled-audio control, best model, final Hub folder with card, rotated
+    checkpoints, JSONL tracking, config overrides of a preset kept in the saved config."""
+    import datasets
+
+    data = datasets.load_from_disk(str(synth_s4_dir))  # 2 val and 2 test clips for the shuffled-audio control
+    data = datasets.DatasetDict({"train": data["train"], "val": data["train"].select([0, 1]),
+                                 "test": data["train"].select([2, 3])})  # fmt: skip
+    data.save_to_disk(tmp_path / "data")
     out = tmp_path / "run"
     overrides = ["--config_overrides", "ce_double_normalization=false,loss_weight_a2t=2.0"]
-    train_script.main(
-        tiny_argv(synth_s4_dir, out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1", *overrides)
-    )
+    train_script.main(tiny_argv(tmp_path / "data", out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1",
+                                "--eval_shuffled_audio_seed", "0", *overrides))  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     assert [entry["epoch"] for entry in metrics["val"]] == [0, 1]
     assert all(entry["split"] == "val" for entry in metrics["val"])
     assert metrics["test"]["split"] == "test" and 0.0 <= metrics["test"]["jaccard"] <= 1.0
+    for entry in [*metrics["val"], metrics["test"]]:  # the listening control: same clips, borrowed soundtracks
+        control = entry["shuffled_audio"]
+        assert control["audio_shuffled_across_clips_seed"] == 0 and control["num_frames"] == entry["num_frames"]
+        assert entry["jaccard_drop_with_shuffled_audio"] == pytest.approx(entry["jaccard"] - control["jaccard"])
+    logged = [json.loads(line) for line in (out / "logs" / "tavis" / "metrics.jsonl").read_text().splitlines()]
+    assert sum("val/jaccard_drop_with_shuffled_audio" in record for record in logged) == 2
     best = max(metrics["val"], key=lambda entry: entry["jaccard"])
     assert metrics["best"]["value"] == best["jaccard"] and metrics["best"]["epoch"] == best["epoch"]
     assert [p.name for p in list_checkpoints(out / "checkpoints")] == ["step_4"]
