@@ -11,11 +11,13 @@ are synchronised across processes (DDP, FSDP or DeepSpeed, chosen at launch), th
 **val** split, the test split is evaluated once at the end, and training resumes exactly.
 
 Output folder: ``recipe.json`` (what resuming checks), ``checkpoints/step_<n>/`` (Accelerate states, rotated),
-``best_model/`` (weights + processor at the best val epoch), ``metrics.json`` (val per epoch, best, test),
+``best_model/`` (weights + processor at the best val epoch, or the last with ``--no-select_best_model``),
+``metrics.json`` (val per epoch, best, test),
 ``logs/`` (trackers) and ``final/`` (best weights, processor and model card, ready for the Hub).
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
@@ -89,7 +91,9 @@ def parse_args(argv=None):
         action="store_true",
         help="DDP without find_unused_parameters (only if every trainable parameter gets a gradient)",
     )
-    run.add_argument("--no_progress", action="store_true", help="no progress bars")
+    run.add_argument(
+        "--no_progress", action="store_true", help="no progress bars (also none from datasets/transformers)"
+    )
     add_recipe_arguments(parser)
     args = parser.parse_args(argv)
     if (args.dataset_name_or_path is None) == (args.synthavs is None):
@@ -244,8 +248,33 @@ def prepare_output_dir(args, recipe, context) -> Path | None:
     return None
 
 
+@contextlib.contextmanager
+def library_progress_bars(enabled: bool):
+    """With `enabled=False` (--no_progress), also silence the bars of datasets and transformers (weights written
+    every epoch, indices flattened) for the duration of the run, then restore their previous state."""
+    import datasets
+    from transformers.utils import logging as transformers_logging
+
+    previous = (datasets.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled())
+    if not enabled:
+        datasets.disable_progress_bars()
+        transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if previous[0]:
+            datasets.enable_progress_bars()
+        if previous[1]:
+            transformers_logging.enable_progress_bar()
+
+
 def main(argv=None):
     args, recipe = parse_args(argv)
+    with library_progress_bars(enabled=not args.no_progress):
+        return train(args, recipe)
+
+
+def train(args, recipe):
     trackers = [name for name in args.report_to.split(",") if name and name != "none"]
     if "jsonl" in trackers:
         register_jsonl_tracker()
@@ -393,7 +422,7 @@ def main(argv=None):
         value = result[recipe.metric_for_best_model]
         progress.val_history.append({"epoch": progress.epoch, "step": progress.global_step, **result})
         accelerator.log({f"val/{k}": v for k, v in result.items() if isinstance(v, float)}, step=progress.global_step)
-        improved = progress.best_metric is None or value > progress.best_metric
+        improved = not recipe.select_best_model or progress.best_metric is None or value > progress.best_metric
         progress.epoch += 1
         progress.batches_in_epoch = 0
         if improved:
@@ -468,7 +497,8 @@ def write_release_folder(
         model_description=(
             f"TAViS fine-tuned on {dataset_name} ({recipe.subset}) with `examples/train_tavis.py`: "
             f"{progress.global_step} optimizer steps, weights of {metrics['selected_weights']} "
-            f"(best val {recipe.metric_for_best_model} at epoch {progress.best_epoch})."
+            f"({'best val ' + recipe.metric_for_best_model if recipe.select_best_model else 'the last'} epoch, "
+            f"{progress.best_epoch})."
         ),
         source="trained with tavis_hf examples/train_tavis.py",
         num_parameters=num_parameters,
@@ -496,7 +526,7 @@ def _build_info(dataset) -> dict:
 
 def _best(progress: TrainerProgress, recipe) -> dict:
     return {"metric": recipe.metric_for_best_model, "value": progress.best_metric, "epoch": progress.best_epoch,
-            "step": progress.best_step}  # fmt: skip
+            "step": progress.best_step, "selection": "best val" if recipe.select_best_model else "last epoch"}  # fmt: skip
 
 
 def _dataset_name(subset: str) -> str:

@@ -138,6 +138,13 @@ class TrainingRecipe:
     metric_for_best_model: str = dataclasses.field(
         default="jaccard", metadata={"help": "val metric selecting the best checkpoint (jaccard or miou)"}
     )
+    select_best_model: bool = dataclasses.field(
+        default=True,
+        metadata={
+            "help": "keep the weights of the best val epoch (by metric_for_best_model); with --no-select_best_model "
+            "the last epoch's weights are kept (val is still scored and recorded every epoch)"
+        },
+    )
     seed: int = dataclasses.field(default=42, metadata={"help": "seed of the data order and of every step"})
     activation_checkpointing: bool = dataclasses.field(
         default=False, metadata={"help": "recompute SAM2 block activations in the backward pass"}

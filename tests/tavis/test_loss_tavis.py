@@ -239,6 +239,7 @@ def test_loss_terms_match_hand_computation(double_normalization):
     config = SimpleNamespace(
         loss_weight_a2t=0.7,
         loss_weight_binary_iou=2.0,
+        loss_weight_binary_presence=1.5,
         background_class_weight=0.25,
         ce_double_normalization=double_normalization,
     )
@@ -252,6 +253,7 @@ def test_loss_terms_match_hand_computation(double_normalization):
         pseudo_text_features=pseudo,
         class_text_hidden=class_text,
         labels=labels,
+        binary_presence_logits=torch.tensor([0.3, -0.4]),
         generator=torch.Generator().manual_seed(0),
     )
     assert out["num_matched"] == 2
@@ -269,13 +271,27 @@ def test_loss_terms_match_hand_computation(double_normalization):
         "a2pt": (pseudo - class_text[targets]).square().mean(),
         "binary_bce": _manual_bce(binary_logits, (labels > 0).float()),
         "binary_iou": _manual_iou(binary_logits, (labels > 0).float()),
+        "binary_presence": _manual_bce(torch.tensor([0.3, -0.4]), torch.tensor([1.0, 0.0])),  # frame 1: nothing
     }
     weights_by_term = {"a2t": 0.7, "i2t": 0.5, "object_bce": 1.0, "object_iou": 1.0, "a2pt": 0.3}
-    weights_by_term.update(binary_bce=1.0, binary_iou=2.0)
+    weights_by_term.update(binary_bce=1.0, binary_iou=2.0, binary_presence=1.5)
     for name, value in expected.items():
         torch.testing.assert_close(out[f"loss_{name}"], value, msg=name)
         assert out[f"loss_{name}"].ndim == 0
     torch.testing.assert_close(out["loss"], sum(weights_by_term[k] * v for k, v in expected.items()))
+
+
+def test_binary_presence_term_is_off_by_default_and_checks_its_shape():
+    labels, object_logits, class_logits = _two_object_frame()
+    inputs = dict(object_logits=object_logits, binary_logits=torch.zeros(1, 16, 16), audio_class_logits=class_logits,
+                  image_class_logits=class_logits, pseudo_text_features=None, class_text_hidden=None, labels=labels)  # fmt: skip
+    without = TavisLoss()(**inputs)
+    assert float(without["loss_binary_presence"]) == 0.0
+    default = TavisLoss()(**inputs, binary_presence_logits=torch.tensor([-2.0]))
+    assert float(default["loss_binary_presence"]) > 2.0  # the frame has a sounding object, the logit says no
+    torch.testing.assert_close(default["loss"], without["loss"])  # weight 0 (TAViS)
+    with pytest.raises(ValueError, match=r"binary_presence_logits.*shape \(1,\)"):
+        TavisLoss()(**inputs, binary_presence_logits=torch.zeros(1, 1))
 
 
 def test_mask_iou_loss_values():

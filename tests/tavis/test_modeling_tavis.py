@@ -16,7 +16,7 @@ from tavis_hf.models.tavis.convert_tavis import save_remote_code
 SIZE = 64
 NUM_CLASSES = 4
 LOSS_TERMS = ("loss_a2t", "loss_i2t", "loss_object_bce", "loss_object_iou", "loss_a2pt", "loss_binary_bce",
-              "loss_binary_iou")  # fmt: skip
+              "loss_binary_iou", "loss_binary_presence")  # fmt: skip
 
 
 def make_model(seed=0, **overrides) -> TavisModel:
@@ -89,6 +89,8 @@ def test_config_validation_errors():
         TavisConfig.tiny(image_size=128)
     with pytest.raises(StrictDataclassClassValidationError, match="ibqd_query_layers"):
         TavisConfig.tiny(ibqd_query_layers="all")
+    with pytest.raises(StrictDataclassClassValidationError, match="need binary_prompt=True"):
+        TavisConfig.tiny(binary_presence_threshold=0.0, binary_prompt=False)
     with pytest.raises(ValueError, match="multiple of 32"):
         sam2_video_config_dict("large", "2.0", 100)
 
@@ -113,6 +115,10 @@ def test_update_from_string_reaches_sub_configs(tmp_path):
         config.update_from_string("loss_weight_a2t.x=1")
     with pytest.raises(ValueError, match="key=value"):
         config.update_from_string("multimask_best_iou")
+    config.update_from_string("binary_presence_threshold=0.0,highlight_sigma=3")  # optional fields, unset so far
+    assert (config.binary_presence_threshold, config.highlight_sigma) == (0.0, 3.0)
+    config.update_from_string("binary_presence_threshold=none")
+    assert config.binary_presence_threshold is None
 
 
 # ------------------------------------------------------------------------------------------------------- inference
@@ -254,6 +260,36 @@ def test_gradient_checkpointing_gives_the_same_gradients():
         out.loss.backward()
         grads.append(model.audio_adapters[0].fc1.weight.grad)
     torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_binary_presence_trains_sam2_object_score_head_and_empties_absent_frames_at_inference():
+    """`loss_weight_binary_presence` trains the global prompt's SAM2 object score; `binary_presence_threshold` then
+    empties the binary mask of frames whose score is at or below it, in eval mode only."""
+    inputs, labels = make_inputs(batch_size=1), make_labels(batch_size=1)
+    head = "sam2.mask_decoder.pred_obj_score_head.proj_out.weight"
+    grads = {}
+    for weight in (0.0, 1.0):
+        model = make_model(loss_weight_binary_presence=weight).train()
+        out = model(**inputs, class_input_ids=class_ids(), labels=labels)
+        out.loss.backward()
+        grads[weight] = dict(model.named_parameters())[head].grad
+    assert grads[0.0] is None or grads[0.0].abs().sum() == 0
+    assert grads[1.0].abs().sum() > 0
+    model = make_model().eval()
+    with torch.no_grad():
+        plain = model(**inputs)
+    scores = plain.object_score_logits[0, :, -1]  # (T,): the global prompt
+    low, high = int(scores.argmin()), int(scores.argmax())
+    assert scores[high] > scores[low]  # the frame at the threshold is absent, the one above it is kept
+    model = make_model(binary_presence_threshold=float(scores[low])).eval()
+    with torch.no_grad():
+        suppressed = model(**inputs)
+    assert bool((suppressed.pred_masks[0, low] == -1024).all())
+    torch.testing.assert_close(suppressed.pred_masks[0, high], plain.pred_masks[0, high])
+    torch.testing.assert_close(suppressed.object_masks, plain.object_masks)
+    model.train()
+    training = model(**inputs, class_input_ids=class_ids(), labels=labels)
+    assert not bool((training.pred_masks[0, low] == -1024).all())  # training sees the decoder's own logits
 
 
 def test_train_pseudo_text_flag_trains_the_generator():

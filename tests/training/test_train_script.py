@@ -51,10 +51,12 @@ def test_resume_is_exact(train_script, synth_s4_dir, tmp_path):
     assert [entry["epoch"] for entry in state["val_history"]] == [0]
 
 
-def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
+def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path, capfd):
     """Two epochs: val metrics with the shuffled-audio control, best model, final Hub folder with card, rotated
-    checkpoints, JSONL tracking, config overrides of a preset kept in the saved config."""
+    checkpoints, JSONL tracking, config overrides of a preset kept in the saved config; --no_progress silences the
+    libraries' bars too, for the run only."""
     import datasets
+    from transformers.utils import logging as transformers_logging
 
     data = datasets.load_from_disk(str(synth_s4_dir))  # 2 val and 2 test clips for the shuffled-audio control
     data = datasets.DatasetDict({"train": data["train"], "val": data["train"].select([0, 1]),
@@ -62,8 +64,12 @@ def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
     data.save_to_disk(tmp_path / "data")
     out = tmp_path / "run"
     overrides = ["--config_overrides", "ce_double_normalization=false,loss_weight_a2t=2.0"]
+    bars_before = (datasets.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled())
     train_script.main(tiny_argv(tmp_path / "data", out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1",
                                 "--eval_shuffled_audio_seed", "0", *overrides))  # fmt: skip
+    printed = capfd.readouterr().err
+    assert "Writing model shards" not in printed and "Loading weights" not in printed and "it/s]" not in printed
+    assert (datasets.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled()) == bars_before
     metrics = json.loads((out / "metrics.json").read_text())
     assert [entry["epoch"] for entry in metrics["val"]] == [0, 1]
     assert all(entry["split"] == "val" for entry in metrics["val"])
@@ -93,6 +99,17 @@ def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path):
     from tavis_hf import TavisModel
 
     TavisModel.from_pretrained(final)
+
+
+def test_no_selection_keeps_the_last_epoch(train_script, synth_s4_dir, tmp_path):
+    out = tmp_path / "run"
+    train_script.main(tiny_argv(synth_s4_dir, out, "--num_train_epochs", "2", "--no-select_best_model"))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["best"]["epoch"], metrics["best"]["selection"]) == (1, "last epoch")
+    assert metrics["best"]["value"] == metrics["val"][-1]["jaccard"]
+    last = load_file(out / "checkpoints" / "step_4" / "model.safetensors")
+    final = load_file(out / "final" / "model.safetensors")
+    assert all(torch.equal(final[key], last[key]) for key in final)
 
 
 def test_nonempty_output_dir_is_not_overwritten(train_script, synth_s4_dir, tmp_path):

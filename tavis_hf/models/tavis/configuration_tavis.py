@@ -92,6 +92,16 @@ def sam2_video_config_dict(
     }
 
 
+def _parse_optional(value: str):
+    """`none`/`null` -> None; a number -> a `float` (the optional numeric fields are floats); else the string."""
+    if value.lower() in ("none", "null"):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
 @strict
 class TavisConfig(PreTrainedConfig):
     r"""Configuration of [`TavisModel`].
@@ -159,7 +169,12 @@ class TavisConfig(PreTrainedConfig):
             `"mean"` of both (v2t needs highlight images, i.e. one extra ImageBind vision pass per query).
         background_class_weight (`float`, defaults to 0.1): CE weight of class 0.
         loss_weight_* (`float`): weights of the seven loss terms (a2t 0.5, i2t 0.5, object_bce 1, object_iou 1,
-            a2pt 0.3, binary_bce 1, binary_iou 1).
+            a2pt 0.3, binary_bce 1, binary_iou 1), and of the eighth, `loss_weight_binary_presence` (defaults to 0,
+            not in TAViS): BCE of the global prompt's SAM2 object-score logit against whether the frame has a sounding
+            object, which trains SAM2's presence head to say whether what is heard is visible.
+        binary_presence_threshold (`float`, *optional*): not in TAViS (`None`: off). In eval mode, frames whose
+            global-prompt object-score logit is `<=` this threshold get an empty binary mask (-1024 logits), as stock
+            SAM2 suppresses absent objects; meant for a model trained with `loss_weight_binary_presence > 0`.
         num_matching_points (`int`, defaults to 12544): random points per frame of the Hungarian matcher.
         matcher_cost_weights (4 `float`s, defaults to 5 each): matcher costs (audio class, image class, mask BCE,
             dice).
@@ -213,6 +228,8 @@ class TavisConfig(PreTrainedConfig):
     loss_weight_a2pt: float = 0.3
     loss_weight_binary_bce: float = 1.0
     loss_weight_binary_iou: float = 1.0
+    loss_weight_binary_presence: float = 0.0
+    binary_presence_threshold: float | None = None
     num_matching_points: int = 12544
     matcher_cost_weights: list[float] | tuple[float, ...] = (5.0, 5.0, 5.0, 5.0)
     initializer_range: float = 0.02
@@ -237,6 +254,11 @@ class TavisConfig(PreTrainedConfig):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TavisConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        uses_presence = self.loss_weight_binary_presence != 0 or self.binary_presence_threshold is not None
+        if uses_presence and not self.binary_prompt:
+            raise ValueError(
+                "TavisConfig.loss_weight_binary_presence/binary_presence_threshold need binary_prompt=True"
+            )
         if self.fill_hole_area != 0:
             raise ValueError("TavisConfig.fill_hole_area: only 0 (no hole filling, as the release runs) is supported")
         if "{}" not in self.prompt_template:
@@ -254,7 +276,8 @@ class TavisConfig(PreTrainedConfig):
     def update_from_string(self, update_str: str):
         """[`PretrainedConfig.update_from_string`] that also reaches into the sub-configs with dotted keys, e.g.
         ``"multimask_best_iou=false,sam2_config.mask_decoder_config.dynamic_multimask_via_stability=false"``. Each
-        key must already exist; values are parsed by the owning (sub-)config's `update_from_string`."""
+        key must already exist; values are parsed by the owning (sub-)config's `update_from_string`, except for an
+        optional field (`None` now, or set to `none`): `none`/`null` is `None`, a number is a `float`."""
         for item in update_str.split(","):
             key, sep, value = item.partition("=")
             if not sep:
@@ -265,7 +288,10 @@ class TavisConfig(PreTrainedConfig):
                 target = getattr(target, part, None)
                 if not isinstance(target, PreTrainedConfig):
                     raise ValueError(f"{key!r}: {part!r} is not a sub-config of {type(self).__name__}")
-            PreTrainedConfig.update_from_string(target, f"{name}={value}")
+            if hasattr(target, name) and (getattr(target, name) is None or value.lower() in ("none", "null")):
+                setattr(target, name, _parse_optional(value))
+            else:
+                PreTrainedConfig.update_from_string(target, f"{name}={value}")
 
     @property
     def num_prompts(self) -> int:

@@ -303,7 +303,8 @@ class TavisLoss(nn.Module):
     r"""The TAViS training loss (released-code semantics), a parameter-free module.
 
     $\mathcal L = w_{a2t} \mathcal L_{a2t} + w_{i2t} \mathcal L_{i2t} + w_{bce}\,\mathrm{BCE}_{obj} +
-    w_{iou}\,\mathrm{IoU}_{obj} + w_{a2pt} \mathcal L_{a2pt} + w'_{bce}\,\mathrm{BCE}_{bin} + w'_{iou}\,\mathrm{IoU}_{bin}$
+    w_{iou}\,\mathrm{IoU}_{obj} + w_{a2pt} \mathcal L_{a2pt} + w'_{bce}\,\mathrm{BCE}_{bin} + w'_{iou}\,\mathrm{IoU}_{bin}
+    + w_{pres}\,\mathrm{BCE}_{pres}$
     with `M` the number of matched (query, object) pairs over all frames (see [`hungarian_match`]):
 
     - `loss_a2t` / `loss_i2t`: class-weighted cross-entropy over all `F * N` queries of the audio-to-text /
@@ -317,6 +318,9 @@ class TavisLoss(nn.Module):
       pseudo-text features, so this term trains nothing there; detaching is the caller's decision.
     - `loss_binary_bce` / `loss_binary_iou`: the same two mask losses on the binary (global-prompt) logits against
       `labels > 0`, over all `F` frames.
+    - `loss_binary_presence` (not in TAViS; weight 0 by default): BCE-with-logits of the global prompt's SAM2
+      object-score logit against "the frame has a sounding object" (`(labels > 0).any()`), mean over the `F` frames;
+      zero without `binary_presence_logits`.
 
     If `M = 0` only the binary terms contribute, as in the released code; the other terms are returned as zeros that
     are still connected to their inputs (so `backward()` and DDP see every input).
@@ -329,6 +333,7 @@ class TavisLoss(nn.Module):
             Any object with (some of) the attributes below; missing ones take these defaults:
             `loss_weight_a2t=0.5`, `loss_weight_i2t=0.5`, `loss_weight_object_bce=1.0`, `loss_weight_object_iou=1.0`,
             `loss_weight_a2pt=0.3`, `loss_weight_binary_bce=1.0`, `loss_weight_binary_iou=1.0`,
+            `loss_weight_binary_presence=0.0`,
             `background_class_weight=0.1`, `num_matching_points=12544`, `matcher_cost_weights=(5, 5, 5, 5)`
             (audio class, image class, mask BCE, dice), `ce_double_normalization=True`.
     """
@@ -341,12 +346,13 @@ class TavisLoss(nn.Module):
         "loss_weight_a2pt": 0.3,
         "loss_weight_binary_bce": 1.0,
         "loss_weight_binary_iou": 1.0,
+        "loss_weight_binary_presence": 0.0,
         "background_class_weight": 0.1,
         "num_matching_points": 12544,
         "matcher_cost_weights": (5.0, 5.0, 5.0, 5.0),
         "ce_double_normalization": True,
     }
-    _TERMS = ("a2t", "i2t", "object_bce", "object_iou", "a2pt", "binary_bce", "binary_iou")
+    _TERMS = ("a2t", "i2t", "object_bce", "object_iou", "a2pt", "binary_bce", "binary_iou", "binary_presence")
 
     def __init__(self, config=None):
         super().__init__()
@@ -369,6 +375,7 @@ class TavisLoss(nn.Module):
         pseudo_text_features: torch.Tensor | None,
         class_text_hidden: torch.Tensor | None,
         labels: torch.LongTensor,
+        binary_presence_logits: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
     ) -> dict:
         """Compute the loss.
@@ -383,12 +390,14 @@ class TavisLoss(nn.Module):
             class_text_hidden (`torch.Tensor` of shape `(C, D)`, *optional*): text features of the `C` class prompts.
             labels (`torch.LongTensor` of shape `(F, H, W)`): semantic labels in `[0, C)`, 0 = background, already
                 filtered with [`filter_small_objects`].
+            binary_presence_logits (`torch.Tensor` of shape `(F,)`, *optional*): SAM2 object-score logits of the
+                global prompt, for `loss_binary_presence`.
             generator (`torch.Generator`, *optional*): random source of the matching points.
 
         Returns:
             `dict` with 0-d tensors `loss` (weighted total), `loss_a2t`, `loss_i2t`, `loss_object_bce`,
-            `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`, the int `num_matched` (`M`) and
-            `matched_indices` (per frame `(query_indices, target_classes)`, see [`hungarian_match`]).
+            `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`, `loss_binary_presence`, the int
+            `num_matched` (`M`) and `matched_indices` (per frame `(query_indices, target_classes)`, see [`hungarian_match`]).
         """
         _check_match_inputs(object_logits, audio_class_logits, image_class_logits, labels)
         num_frames, num_queries, height, width = object_logits.shape
@@ -454,6 +463,18 @@ class TavisLoss(nn.Module):
         binary_targets = (labels > 0).to(binary_logits.dtype)
         losses["binary_bce"] = F.binary_cross_entropy_with_logits(binary_logits, binary_targets)
         losses["binary_iou"] = mask_iou_loss(binary_logits, binary_targets)
+        if binary_presence_logits is None:
+            losses["binary_presence"] = binary_logits.new_zeros(())
+        else:
+            if binary_presence_logits.shape != (num_frames,):
+                raise ValueError(
+                    f"`binary_presence_logits` must have shape ({num_frames},), got "
+                    f"{tuple(binary_presence_logits.shape)}."
+                )
+            present = binary_targets.flatten(1).amax(1)
+            losses["binary_presence"] = F.binary_cross_entropy_with_logits(
+                binary_presence_logits.float(), present.float()
+            )
 
         total = sum(getattr(self, f"loss_weight_{name}") * losses[name] for name in self._TERMS)
         output = {"loss": total}

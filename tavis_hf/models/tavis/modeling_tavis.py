@@ -20,7 +20,7 @@ from transformers.utils import ModelOutput
 from ..imagebind.modeling_imagebind import ImageBindModel
 from .configuration_tavis import IMAGENET_MEAN, IMAGENET_STD, TavisConfig
 from .loss_tavis import TavisLoss, filter_small_objects, highlight_images
-from .sam2_clip_tavis import TavisSam2ClipDriver, decode_frames_independently
+from .sam2_clip_tavis import NO_OBJECT_SCORE, TavisSam2ClipDriver, decode_frames_independently
 
 
 @dataclass
@@ -31,9 +31,11 @@ class TavisSegmentationOutput(ModelOutput):
     Args:
         loss (`torch.FloatTensor` of shape `()`, *optional*): weighted training loss (when `labels` are given).
         loss_terms (`dict[str, torch.FloatTensor]`, *optional*): every unweighted loss term (`loss_a2t`, `loss_i2t`,
-            `loss_object_bce`, `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`).
+            `loss_object_bce`, `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`,
+            `loss_binary_presence`).
         pred_masks (`torch.FloatTensor` of shape `(B, T, S, S)`): binary (sounding-object) mask logits at input
-            resolution; `> 0` is foreground. This is what the authors evaluate on S4/MS3.
+            resolution; `> 0` is foreground. This is what the authors evaluate on S4/MS3. With
+            `config.binary_presence_threshold`, frames called absent hold -1024 in eval mode.
         object_masks (`torch.FloatTensor` of shape `(B, T, N, S, S)`): per-query object mask logits.
         object_score_logits (`torch.FloatTensor` of shape `(B, T, P)`): SAM2 object-score logits per prompt.
         iou_scores (`torch.FloatTensor` of shape `(B, T, P)`): predicted IoU of the selected mask per prompt.
@@ -670,6 +672,11 @@ class TavisModel(TavisPreTrainedModel):
         num_queries = self.config.num_object_queries
         object_logits = masks[:, :num_queries]
         binary_logits = masks[:, -1] if self.config.binary_prompt else object_logits.max(dim=1).values
+        presence_logits = decoded["object_score_logits"][:, -1]  # the global prompt's SAM2 object score
+        threshold = self.config.binary_presence_threshold
+        if threshold is not None and not self.training:  # nothing that is heard is visible: empty binary mask
+            absent = (presence_logits <= threshold)[:, None, None]
+            binary_logits = binary_logits.masked_fill(absent, NO_OBJECT_SCORE)
 
         audio_class_logits = image_class_logits = semantic = None
         if vocabulary is not None:
@@ -689,8 +696,8 @@ class TavisModel(TavisPreTrainedModel):
         loss = loss_terms = None
         if labels is not None:
             loss, loss_terms, image_class_logits = self._compute_loss(
-                labels, label_frame_mask, object_logits, binary_logits, audio_class_logits, raw_frames,
-                prompts["pseudo_text"], vocabulary,
+                labels, label_frame_mask, object_logits, binary_logits, presence_logits, audio_class_logits,
+                raw_frames, prompts["pseudo_text"], vocabulary,
             )  # fmt: skip
 
         output = TavisSegmentationOutput(
@@ -712,8 +719,8 @@ class TavisModel(TavisPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
     def _compute_loss(
-        self, labels, label_frame_mask, object_logits, binary_logits, audio_class_logits, raw_frames, pseudo_text,
-        vocabulary,
+        self, labels, label_frame_mask, object_logits, binary_logits, presence_logits, audio_class_logits, raw_frames,
+        pseudo_text, vocabulary,
     ):  # fmt: skip
         """Loss on the annotated frames. Returns `(loss, terms, image_class_logits (F, N, C))`, NaN on frames that
         are not annotated (highlight images are only computed where the loss needs them)."""
@@ -730,6 +737,7 @@ class TavisModel(TavisPreTrainedModel):
         terms = self.criterion(
             object_logits=object_logits[selected],
             binary_logits=binary_logits[selected],
+            binary_presence_logits=presence_logits[selected],
             audio_class_logits=audio_class_logits[selected],
             image_class_logits=image_class_logits,
             pseudo_text_features=pseudo_text[selected, :num_queries],
