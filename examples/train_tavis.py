@@ -497,8 +497,8 @@ def write_release_folder(
         model_description=(
             f"TAViS fine-tuned on {dataset_name} ({recipe.subset}) with `examples/train_tavis.py`: "
             f"{progress.global_step} optimizer steps, weights of {metrics['selected_weights']} "
-            f"({'best val ' + recipe.metric_for_best_model if recipe.select_best_model else 'the last'} epoch, "
-            f"{progress.best_epoch})."
+            f"(epoch {progress.best_epoch}: "
+            f"{'best val ' + recipe.metric_for_best_model if recipe.select_best_model else 'the last'})."
         ),
         source="trained with tavis_hf examples/train_tavis.py",
         num_parameters=num_parameters,
