@@ -1,4 +1,5 @@
-"""Fixtures shared by every test area: one tiny random TAViS model, its processor and their saved folder."""
+"""Fixtures shared by every test area: one tiny random TAViS model, its processor and their saved folder; the record
+of parity measurements."""
 
 from pathlib import Path
 
@@ -6,6 +7,8 @@ import pytest
 import torch
 
 from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
+
+from .parity import ParityRecord, record_path
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +36,14 @@ def tiny_model_dir(tiny_model, tiny_processor, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def parity_record(request) -> ParityRecord:
+    """Where parity tests put what they measure (`record.add(name, max_abs_diff)`); written to
+    `$TAVIS_HF_PARITY_RECORD` at the end of the session when that is set (see `tests/parity.py`)."""
+    record = ParityRecord()
+    yield record
+    path = record_path()
+    if path and record.max_abs_diff:
+        record.write(path, list(request.config.invocation_params.args))

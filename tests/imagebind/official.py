@@ -1,8 +1,8 @@
 """Loading the authors' ImageBind code as a test-time reference (never shipped, never vendored: CC BY-NC-SA 4.0).
 
 Set `IMAGEBIND_OFFICIAL_SRC` to a checkout of facebookresearch/ImageBind (the folder holding `imagebind/`) and
-`IMAGEBIND_OFFICIAL_PYDEPS` to a folder with its pure-Python dependencies (`pip install --target DIR einops iopath
-portalocker`; ftfy and regex are installed already). timm is replaced by a small stub (`DropPath` is only active
+install its pure-Python dependencies (the `parity` extra: einops, iopath; ftfy and regex are installed already) or
+set `IMAGEBIND_OFFICIAL_PYDEPS` to a folder holding them (`pip install --target DIR einops iopath portalocker`). timm is replaced by a small stub (`DropPath` is only active
 in training mode, `trunc_normal_` only initialises), and `imagebind/__init__.py` (which imports torchvision and
 torchaudio through `imagebind.data`) is bypassed.
 """
@@ -15,6 +15,8 @@ import types
 import pytest
 import torch
 from torch import nn
+
+from ..parity import HOW_TO_ENABLE
 
 
 class _DropPathStub(nn.Module):
@@ -33,7 +35,7 @@ class _DropPathStub(nn.Module):
 def official_source() -> str:
     src = os.environ.get("IMAGEBIND_OFFICIAL_SRC")
     if not src or not os.path.isdir(os.path.join(src, "imagebind", "models")):
-        pytest.skip("IMAGEBIND_OFFICIAL_SRC does not point at a facebookresearch/ImageBind checkout")
+        pytest.skip(f"IMAGEBIND_OFFICIAL_SRC does not point at a facebookresearch/ImageBind checkout: {HOW_TO_ENABLE}")
     return src
 
 
@@ -56,7 +58,10 @@ def import_official(module: str) -> types.ModuleType:
     try:
         return importlib.import_module(f"imagebind.models.{module}")
     except ImportError as error:
-        pytest.skip(f"official ImageBind dependencies missing ({error}); set IMAGEBIND_OFFICIAL_PYDEPS")
+        pytest.skip(
+            f"official ImageBind dependencies missing ({error}): pip install einops iopath, or set "
+            f"IMAGEBIND_OFFICIAL_PYDEPS; {HOW_TO_ENABLE}"
+        )
     finally:
         # Drop the stubs and the bypassed package name; the imported modules keep their own references, and the
         # pure-Python dependencies (einops, iopath) stay importable for their lazy imports.

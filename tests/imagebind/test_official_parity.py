@@ -1,6 +1,7 @@
 """Numerical identity with the authors' ImageBind (random weights, reduced depths, full widths).
 
-Skipped unless `IMAGEBIND_OFFICIAL_SRC` (and `IMAGEBIND_OFFICIAL_PYDEPS`) are set, see `official.py`. The towers use
+Skipped unless `IMAGEBIND_OFFICIAL_SRC` (and, when its imports are not installed, `IMAGEBIND_OFFICIAL_PYDEPS`) is set,
+see `official.py`; `.ci/run` sets it when `../shared/reference` exists. The towers use
 the real widths/heads of `imagebind_huge` and `IMAGEBIND_PARITY_DEPTH` blocks each (default 2; every structural
 feature is kept: Conv3d stem, pre-LayerNorm, causal mask, key/value bias tokens, 1e-5 stem LayerNorm, drop-path
 schedule). The full-depth run needs ~12 GB RAM.
@@ -57,10 +58,9 @@ def _max_diff(a, b):
     return (a - b).abs().max().item()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("size", [224, 112])
 @torch.no_grad()
-def test_vision_matches_official(models, size):
+def test_vision_matches_official(models, parity_record, size):
     official, ours = models
     pixels = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(size))
     expected = official({"vision": pixels})["vision"]
@@ -68,12 +68,13 @@ def test_vision_matches_official(models, size):
     trunk_diff = _max_diff(tower.last_hidden_state, _trunk(official, "vision", pixels))
     embed_diff = _max_diff(ours.get_image_features(pixels), expected)
     print(f"vision {size}px: trunk max|diff| {trunk_diff:.2e}, embedding max|diff| {embed_diff:.2e}")
+    parity_record.add(f"imagebind/vision_{size}px", max(trunk_diff, embed_diff))
+    parity_record.settings["imagebind/blocks_per_tower"] = DEPTH
     assert tower.last_hidden_state.shape == (2, 1 + (size // 14) ** 2, 1280)
     assert trunk_diff <= TOLERANCE and embed_diff <= TOLERANCE
     assert _max_diff(ours.project_image_tokens(tower.last_hidden_state[:, 0]), expected) <= TOLERANCE
 
 
-@pytest.mark.slow
 @torch.no_grad()
 def test_vision_112px_bfloat16_matches_official(models):
     """bfloat16 weights: the positional interpolation runs in float32 on both sides."""
@@ -85,9 +86,8 @@ def test_vision_112px_bfloat16_matches_official(models):
     assert diff <= 1e-2  # bfloat16 resolution; identical operations give 0
 
 
-@pytest.mark.slow
 @torch.no_grad()
-def test_text_matches_official(models):
+def test_text_matches_official(models, parity_record):
     official, ours = models
     ids = torch.randint(1, 49406, (3, 77), generator=torch.Generator().manual_seed(3))
     ids[:, 0] = 49406
@@ -111,14 +111,14 @@ def test_text_matches_official(models):
         {name: f"{value:.2e}" for name, value in diffs.items()},
         f"6-token prefix {_max_diff(prefix, trunk[:, :6]):.2e}",
     )
+    parity_record.add("imagebind/text", max(diffs.values()))
     assert max(diffs.values()) <= TOLERANCE
     # a causal prefix is mathematically the same computation; other matmul shapes round differently (~1e-5 at 24 blocks)
     torch.testing.assert_close(prefix, trunk[:, :6], rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.slow
 @torch.no_grad()
-def test_audio_matches_official(models):
+def test_audio_matches_official(models, parity_record):
     official, ours = models
     clips = torch.randn(2, 3, 1, 128, 204, generator=torch.Generator().manual_seed(4))
     expected = official({"audio": clips})["audio"]
@@ -134,5 +134,6 @@ def test_audio_matches_official(models):
         ),
     }
     print("audio:", {name: f"{value:.2e}" for name, value in diffs.items()})
+    parity_record.add("imagebind/audio", max(diffs.values()))
     assert tower.last_hidden_state.shape == (6, 229, 768)
     assert max(diffs.values()) <= TOLERANCE

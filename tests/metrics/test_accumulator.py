@@ -12,6 +12,8 @@ import torch
 from tavis_hf.metrics import AVS_METRICS_PATH, AVSBenchMetric, batch_fmeasure, batch_jaccard
 from tavis_hf.metrics.functional import semantic_batch_stats, semantic_miou_fscore
 
+from ..parity import HOW_TO_ENABLE
+
 
 def _videos(seed, b=7, t=5, h=12, w=10):
     g = torch.Generator().manual_seed(seed)
@@ -163,9 +165,10 @@ def _load_official(src: Path, relpath: str, names: list[str]) -> dict:
 
 
 @pytest.mark.skipif(
-    "AVSBENCH_OFFICIAL_SRC" not in os.environ, reason="set AVSBENCH_OFFICIAL_SRC to an AVSBench checkout"
+    "AVSBENCH_OFFICIAL_SRC" not in os.environ,
+    reason=f"set AVSBENCH_OFFICIAL_SRC to an AVSBench checkout: {HOW_TO_ENABLE}",
 )
-def test_matches_official_code(tmp_path):
+def test_matches_official_code(tmp_path, parity_record):
     src = Path(os.environ["AVSBENCH_OFFICIAL_SRC"])
     binary = _load_official(src, "avs_scripts/avs_s4/utils/utility.py", ["mask_iou", "_eval_pr", "Eval_Fmeasure"])
     binary["_eval_pr"] = functools.partial(binary["_eval_pr"], cuda_flag=False)
@@ -191,11 +194,14 @@ def test_matches_official_code(tmp_path):
         for a, b in zip(ours, theirs):
             worst = max(worst, (a - b).abs().max().item())
     print(f"max abs difference to the official AVSBench code: {worst:.3g}")
+    parity_record.add("metrics/avsbench", worst)
     assert worst <= 1e-6
 
 
-@pytest.mark.skipif("TAVIS_OFFICIAL_SRC" not in os.environ, reason="set TAVIS_OFFICIAL_SRC to a TAViS checkout")
-def test_matches_official_tavis_release():
+@pytest.mark.skipif(
+    "TAVIS_OFFICIAL_SRC" not in os.environ, reason=f"set TAVIS_OFFICIAL_SRC to a TAViS checkout: {HOW_TO_ENABLE}"
+)
+def test_matches_official_tavis_release(parity_record):
     """The TAViS release's utility.py: J as AVSBench, F on raw logits (its sigmoid is commented out)."""
     tavis = _load_official(
         Path(os.environ["TAVIS_OFFICIAL_SRC"]), "utility.py", ["mask_iou", "_eval_pr", "Eval_Fmeasure"]
@@ -212,4 +218,5 @@ def test_matches_official_tavis_release():
         ours = batch_fmeasure(logits, target, apply_sigmoid=False)
         worst = max(worst, abs(ours - tavis["Eval_Fmeasure"](logits, target)))
     print(f"max abs difference to the TAViS release code: {worst:.3g}")
+    parity_record.add("metrics/tavis_release", worst)
     assert worst <= 1e-6
