@@ -7,7 +7,7 @@ Random weights (no checkpoint needed). MACs are counted with `torch.utils.flop_c
 FLOPs / 2) on the per-frame inference path of one frame without a class vocabulary (what the authors' `infer`
 computes), once with our truncated pseudo-text path and once with the released 77-token text runs, whose outputs
 must be identical. Reference points: the paper reports 255 GMAC per frame and 54.9M trainable parameters; the
-authors' code measured with the oracle's `macs.py` gives 250.6 GMAC (tavis-official.md §10 explains the 54.9M).
+authors' code measured with the oracle's `macs.py` gives 250.6 GMAC (docs/fidelity.md §7 explains the 54.9M).
 """
 
 import argparse
@@ -93,7 +93,7 @@ def main() -> None:
         "(one effective query layer), prompt heads. The release reports 64.29M requires_grad because it also keeps "
         "the unused adapter 48, the dead query layers 0-2, the *_H branch, transformer_CA, audio_score, decoder_norm "
         "and the never-trained pseudo-text generator (4.73M); removing the vestigial modules from 64.29M gives "
-        "54,854,392 ~ the paper's 54.9M (tavis-official.md §10). We drop the vestigial modules at conversion and also "
+        "54,854,392 ~ the paper's 54.9M (docs/fidelity.md §7). We drop the vestigial modules at conversion and also "
         "drop adapter 48 (657,024) and query layers 0-2 (7,091,712) and freeze pseudo_text (4,729,350): "
         "54,854,392 - 657,024 - 7,091,712 - 4,729,350 = 42,376,306, our trainable count."
     )

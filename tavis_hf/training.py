@@ -1,7 +1,7 @@
 """Reusable pieces of the TAViS fine-tuning examples (``examples/train_tavis.py``, ``examples/train_tavis_trainer.py``).
 
 * :class:`TrainingRecipe` — every training hyper-parameter, with the authors' recipe per subset as defaults
-  (``tavis-official.md`` §6), overridable from a JSON/YAML file and from the command line
+  (``docs/fidelity.md`` §4), overridable from a JSON/YAML file and from the command line
   (:func:`add_recipe_arguments`, :func:`resolve_recipe`).
 * Data: :func:`check_training_dataset` (schema and subset checks), :class:`TavisClipTransform` (one AVSBench-schema
   example -> model tensors with subset-specific frame sampling and one audio clip per frame) and
@@ -101,7 +101,7 @@ def _help(text: str, **extra) -> Any:
 
 @dataclasses.dataclass
 class TrainingRecipe:
-    """Training hyper-parameters. Defaults are the authors' recipe (``tavis-official.md`` §6); subset-specific
+    """Training hyper-parameters. Defaults are the authors' recipe (``docs/fidelity.md`` §4); subset-specific
     defaults come from :data:`SUBSET_DEFAULTS` through :func:`resolve_recipe`."""
 
     subset: str = _help(f"dataset subset: {', '.join(SUBSET_DEFAULTS)}")

@@ -1,15 +1,13 @@
-"""Helpers shared by the test areas: media made with ffmpeg at test time and the location of the shared data."""
+"""Helpers shared by the test areas: media made with ffmpeg at test time and the location of the committed fixtures."""
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("TAVIS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-"""The project's shared data (checkpoint key lists): `shared/data/` beside the checkout, or `$TAVIS_SHARED_DATA`."""
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+"""Committed test data (checkpoint key/shape lists of the released files): `tests/fixtures/`, see its README.md."""
 
 FFMPEG = shutil.which("ffmpeg")
 requires_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed (apt-get install ffmpeg)")

@@ -1,5 +1,5 @@
 """The converter on random state dicts shaped like the real `imagebind_huge.pth` (key list from
-`shared/data/imagebind_huge_state_dict.json` beside the checkout, or `IMAGEBIND_KEY_LIST`), widths shrunk."""
+`tests/fixtures/imagebind_huge_state_dict.json`), widths shrunk."""
 
 import gzip
 import json
@@ -23,9 +23,9 @@ from tavis_hf.models.imagebind import (
 )
 from tavis_hf.models.imagebind.convert_imagebind import main
 
-from ..helpers import SHARED_DATA
+from ..helpers import FIXTURES
 
-KEY_LIST = os.environ.get("IMAGEBIND_KEY_LIST", str(SHARED_DATA / "imagebind_huge_state_dict.json"))
+KEY_LIST = FIXTURES / "imagebind_huge_state_dict.json"
 HUGE_WIDTHS = {"vision": 1280, "text": 1024, "audio": 768}
 SMALL_WIDTHS = {"vision": 24, "text": 16, "audio": 8}
 TOWERS = ("vision", "text", "audio")
@@ -34,10 +34,7 @@ BLOCK = re.compile(r"modality_trunks\.\w+\.blocks\.(\d+)\.")
 
 @pytest.fixture(scope="module")
 def key_list():
-    if not os.path.isfile(KEY_LIST):
-        pytest.skip(f"{KEY_LIST} (the key/shape list of imagebind_huge.pth) is not available")
-    with open(KEY_LIST) as handle:
-        return [(key, tuple(shape)) for key, shape, _ in json.load(handle)]
+    return [(key, tuple(shape)) for key, shape, _ in json.loads(KEY_LIST.read_text())]
 
 
 def depths(key_list):

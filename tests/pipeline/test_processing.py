@@ -1,6 +1,6 @@
 """TavisImageProcessorPil / TavisProcessor against the authors' preprocessing written out in plain torch/PIL.
 
-Reference (tavis-official.md §7, imagebind.md §8-9): frame -> PIL bilinear resize (optionally via 1024x1024) -> /255
+Reference (docs/fidelity.md §5.1, §5.3): frame -> PIL bilinear resize (optionally via 1024x1024) -> /255
 -> ImageNet normalisation (SAM2 view); the [0, 1] frame -> bilinear 112 px, align_corners=False, no antialias, no CLIP
 normalisation (ImageBind view); T frames <-> T evenly spaced 2-s clips of the audio, each: minus its mean, kaldi fbank
 (channel 0, 25/10 ms, Hann, pre-emphasis 0.97, DC removal, 512-point FFT, 128 kaldi mel bins 20 Hz-8 kHz, log),

@@ -10,9 +10,9 @@ import torch
 from tavis_hf.models.tavis import TavisConfig
 from tavis_hf.models.tavis.convert_tavis import convert_sam2_key, convert_tavis_state_dict
 
-from ..helpers import SHARED_DATA
+from ..helpers import FIXTURES
 
-KEY_LIST = SHARED_DATA / "tavis_official_state_dict.json"
+KEY_LIST = FIXTURES / "tavis_official_state_dict.json"
 AUDIO_SCALE = "imagebind.modality_postprocessors.audio.1.log_logit_scale"
 DOCUMENTED_DROPS = re.compile(
     r"image_encoder\.prompt_generator\.(lightweight_mlp_48\.0|shared_mlp\.48)\..*|"
@@ -25,8 +25,6 @@ DOCUMENTED_DROPS = re.compile(
 
 @pytest.fixture(scope="module")
 def official_meta_state_dict():
-    if not KEY_LIST.is_file():
-        pytest.skip(f"{KEY_LIST} (the official key list) is not available")
     entries = json.loads(KEY_LIST.read_text())["keys"]
     state_dict = {entry["name"]: torch.empty(entry["shape"], device="meta") for entry in entries}
     state_dict[AUDIO_SCALE] = torch.tensor(math.log(20.0))  # checked by value in the ImageBind converter

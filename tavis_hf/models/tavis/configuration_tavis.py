@@ -1,8 +1,9 @@
 """TAViS configuration: a composite of a SAM2 video config, an ImageBind config and the TAViS heads.
 
 The fields marked *fidelity flag* reproduce a place where the authors' released code differs from the paper or from
-clean practice (``tavis-official.md`` §12). The ``release`` values are what the authors' checkpoints were trained
-and evaluated with; :meth:`TavisConfig.release` sets all of them.
+clean practice (``docs/fidelity.md`` §9). The ``release`` values are what the authors' checkpoints were trained
+and evaluated with; :meth:`TavisConfig.release` sets all the model-scope ones, and with ``reproduce_training_quirks``
+the training-time ones too.
 """
 
 from typing import Literal
@@ -164,7 +165,7 @@ class TavisConfig(PreTrainedConfig):
         highlight_kernel_size (`int`, defaults to 75): blur window. highlight_sigma (`float`, *optional*): Gaussian
             sigma (default: OpenCV rule from the kernel size, 11.6 for 75).
         avss_assembly (`str`, defaults to `"soft"`): *fidelity flag* (not released). How the semantic map is built
-            from the object masks and class distributions (`"soft"` or `"hard"`, tavis-official.md §4.9).
+            from the object masks and class distributions (`"soft"` or `"hard"`, docs/fidelity.md §2.9).
         avss_class_source (`str`, defaults to `"mean"`): class distribution used for AVSS: `"a2t"`, `"v2t"` or
             `"mean"` of both (v2t needs highlight images, i.e. one extra ImageBind vision pass per query).
         background_class_weight (`float`, defaults to 0.1): CE weight of class 0.
@@ -303,9 +304,9 @@ class TavisConfig(PreTrainedConfig):
     def release(cls, reproduce_training_quirks: bool = False, **kwargs) -> "TavisConfig":
         """The authors' released model: SAM 2.0 Hiera-L + ImageBind-huge at 224 px, every model-scope fidelity flag
         at its release value (what ``convert_tavis.py`` writes for the S4, MS3 and V2 checkpoints; the outputs of
-        the authors' ``infer`` are reproduced). Training-scope flags keep the clean defaults of tavis-official.md
-        §12 unless ``reproduce_training_quirks``, which also sets the release's training-time behaviour: IBQD
-        memory tiling across frames, ImageBind audio drop path in training and bf16 clip memories."""
+        the authors' ``infer`` are reproduced). Training-scope flags keep their defaults (docs/fidelity.md §9.3)
+        unless ``reproduce_training_quirks``, which also sets the release's training-time behaviour: IBQD memory
+        tiling across frames, ImageBind audio drop path in training and bf16 clip memories."""
         defaults = {
             "sam2_config": sam2_video_config_dict("large", "2.0", 224),
             "imagebind_config": ImageBindConfig.imagebind_huge().to_dict(),

@@ -1,6 +1,6 @@
 """Image processor for TAViS (PIL/NumPy backend, no torchvision).
 
-Each video frame gives two views, as in the authors' data pipeline (tavis-official.md §7.1, imagebind.md §9.3):
+Each video frame gives two views, as in the authors' data pipeline (docs/fidelity.md §5.1):
 
 * the **SAM2 view** `pixel_values`: RGB frame resized to `size` (224 px for the released model; PIL bilinear, which
   antialiases when shrinking), scaled to [0, 1], ImageNet-normalised. With `frame_resize_roundtrip=True` the frame

@@ -3,7 +3,7 @@
 Frozen ImageBind (vision, text, audio) and a frozen SAM2 image encoder; trainable audio-guided Hiera adapters,
 ImageBind-guided query decomposition (IBQD), a text-bridged pseudo-text prompt, sparse/dense prompt heads, and the
 SAM2 mask decoder. Each frame is decoded with ``num_object_queries`` object prompts plus one global ("binary")
-prompt. Every computation follows ``tavis-official.md`` (§4); deviations of the authors' release are config flags.
+prompt. Every computation follows ``docs/fidelity.md`` (§2, §3); deviations of the authors' release are config flags.
 """
 
 import math
@@ -440,7 +440,7 @@ class TavisModel(TavisPreTrainedModel):
     def compute_prompts(
         self, imagebind_pixel_values: torch.Tensor, input_features: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """Prompts of `F` frames from ImageBind (tavis-official.md §4.1–4.4).
+        """Prompts of `F` frames from ImageBind (docs/fidelity.md §2.2–2.5).
 
         Args:
             imagebind_pixel_values (`(F, 3, s, s)`): ImageBind vision input (see `forward`).
@@ -506,7 +506,7 @@ class TavisModel(TavisPreTrainedModel):
     def assemble_semantic_masks(
         self, object_logits: torch.Tensor, binary_logits: torch.Tensor, class_probs: torch.Tensor
     ) -> torch.LongTensor:
-        """AVSS map from object masks and per-query class distributions (tavis-official.md §4.9, inferred).
+        """AVSS map from object masks and per-query class distributions (docs/fidelity.md §2.9, inferred).
 
         `object_logits (F, N, S, S)`, `binary_logits (F, S, S)`, `class_probs (F, N, C)` (softmax, class 0 =
         background) -> `(F, S, S)` long. `"soft"`: argmax over classes c ≥ 1 of Σ_q p_q(c)·σ(m_q); `"hard"`: each
