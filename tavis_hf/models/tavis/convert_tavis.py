@@ -9,7 +9,7 @@ writes `config.json` (the authors'-release fidelity flags), sharded `model*.safe
 read with `torch.load(weights_only=True, mmap=True)`. `--remote-code` also copies the model code into the folder
 (`save_remote_code`) so that `AutoModel.from_pretrained(folder, trust_remote_code=True)` works without `tavis_hf`.
 
-Key map (tavis-official.md §9.2):
+Key map (docs/fidelity.md §6):
 - SAM2 keys (`image_encoder.trunk/neck`, `sam_prompt_encoder`, `sam_mask_decoder`, `memory_*`, …) -> `sam2.*` with the
   renames of transformers' `convert_sam2_video_to_hf.py` (ported below: the script is not in the wheel);
 - `image_encoder.prompt_generator.lightweight_mlp_{i}.0` / `.shared_mlp.{i}` -> `audio_adapters.{i}.fc1` / `.fc2`;
