@@ -41,7 +41,7 @@ Storage: without ``image_size``, frames and audio are referenced by path (no cop
 files are unchanged); masks are re-encoded PNGs. ``save_to_disk`` and :func:`push_avsbench_to_hub` embed the media.
 For s4/ms3 the split comes from the AVSBench-object metadata, also when masks come from AVSBench-semantic.
 
-Rules enforced (design notes §5–6): metadata rows are matched to AVSBench-semantic folders exactly (``v1m``:
+Rules enforced (``docs/avsbench.md`` §6–7): metadata rows are matched to AVSBench-semantic folders exactly (``v1m``:
 ``uid == name``; ``v1s``: ``vid == name``), never by prefix, and zero or several matches raise; every missing file is
 listed in one ``FileNotFoundError``; palette colours are decoded by exact match and unknown colours raise; masks are
 resized with NEAREST only; object masks are binarised with ``!= 0`` (the MS3 palette PNGs store foreground as index 1);

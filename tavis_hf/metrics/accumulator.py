@@ -5,7 +5,7 @@ Memory stays small: per frame only the Jaccard value and the 255-point F curve (
 ``batch_size=videos_per_batch`` and ``drop_last=False`` would form them, in the order videos were given to
 :meth:`AVSBenchMetric.update` (when gathering across processes, gather in dataset order first).
 
-Protocols (``avsbench-and-metrics.md`` §7.6–7.8):
+Protocols (``docs/avsbench.md`` §9; why papers' numbers differ: §10):
 
 * ``"avsbench"`` — AVSBench ``test.py``: sigmoid scores; M_J and M_F averaged over batches of ``videos_per_batch``
   videos, which must be given explicitly (the literature used 1, 2, 4 or 8; F depends on it).

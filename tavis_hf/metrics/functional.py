@@ -2,8 +2,8 @@
 
 The formulas restate the AVSBench reference implementation (``OpenNLPLab/AVSBench``: ``utility.mask_iou``,
 ``utility.Eval_Fmeasure`` / ``_eval_pr`` and ``compute_color_metrics._batch_miou_fscore``); see
-``avsbench-and-metrics.md`` §7 in the design notes. Everything is computed in float32 like the reference, with the
-same thresholds and epsilons, on whatever device the inputs live on. Public results are Python floats.
+``docs/avsbench.md`` §8. Everything is computed in float32 like the reference, with the same thresholds and
+epsilons, on whatever device the inputs live on. Public results are Python floats.
 
 Binary metrics (AVSBench-object S4 / MS3), inputs ``(N, H, W)`` with N frames:
 

@@ -217,7 +217,7 @@ def test_push_dataset_dict_dry_run_and_push(run_cli, synth_dir, monkeypatch):
     )
     assert out.split("Card (README.md body):\n", 1)[1].startswith("# me/synthavs")
 
-    calls = []  # DatasetDict.push_to_hub needs many Hub endpoints: check the call, as the design notes advise
+    calls = []  # DatasetDict.push_to_hub needs many Hub endpoints: check the call (docs/avsbench.md §7.6)
     monkeypatch.setattr(
         tavis_hf.data, "push_avsbench_to_hub", lambda dataset, repo_id, **kw: calls.append((dataset, repo_id, kw))
     )

@@ -1,6 +1,6 @@
-"""AVSBench-exact metrics: hand-computed cases (design notes §8) and an independent per-frame loop reference.
+"""AVSBench-exact metrics: hand-computed cases (docs/avsbench.md §11) and an independent per-frame loop reference.
 
-The loop reference below is written from the formulas (avsbench-and-metrics.md §7), not from the reference code:
+The loop reference below is written from the formulas (docs/avsbench.md §8), not from the reference code:
 per frame and per threshold in numpy float32, explicit comparisons, no vectorisation tricks.
 """
 
@@ -87,7 +87,7 @@ def t(x, dtype=torch.float32):
     return torch.tensor(x, dtype=dtype)
 
 
-# ---------------------------------------------------------------- hand-computed cases (design notes §8)
+# ---------------------------------------------------------------- hand-computed cases (docs/avsbench.md §11)
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,9 @@
 """TAViS training objective: ground-truth preparation, highlight images, Hungarian matching and the loss terms.
 
 This module reproduces the semantics of the authors' released training code (``backward_G`` of their video
-predictor and their Mask2Former-style matcher), written from the description in the design notes, device-agnostic
-(no ``.cuda()``) and without detectron2 (point sampling uses :func:`torch.nn.functional.grid_sample`).
+predictor and their Mask2Former-style matcher), written from the description in ``docs/fidelity.md`` §3,
+device-agnostic (no ``.cuda()``) and without detectron2 (point sampling uses
+:func:`torch.nn.functional.grid_sample`).
 
 Notation: ``F`` frames (a batch of ``B`` clips of ``T`` frames flattened, ``F = B * T``), ``N`` object queries per
 frame (5 in TAViS), ``C`` classes including background at index 0 (71 for AVSBench-semantic), ``D`` the width of the
