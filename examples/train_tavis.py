@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import shlex
 import shutil
 from pathlib import Path
 
@@ -455,9 +456,7 @@ def train(args, recipe):
                "num_processes": accelerator.num_processes}  # fmt: skip
     if accelerator.is_main_process:
         write_json_atomic(metrics_path, metrics)
-        write_release_folder(
-            output_dir, selected, recipe, progress, metrics, best_model.num_parameters(), preset=args.model_preset
-        )
+        write_release_folder(output_dir, selected, recipe, progress, metrics, run=run_record(args, dataset))
         headline = {k: test[k] for k in ("jaccard", "fmeasure", "miou", "fscore") if k in test}
         accelerator.print(json.dumps({"best": metrics["best"], "test": headline}))
     accelerator.wait_for_everyone()
@@ -477,40 +476,52 @@ def save_model(accelerator, model, processor, folder: Path) -> None:
     accelerator.wait_for_everyone()
 
 
-def write_release_folder(
-    output_dir: Path, selected: Path, recipe, progress, metrics: dict, num_parameters: int, preset: str | None = None
-):
-    """``output_dir/final``: the selected weights, processor, model card draft and metrics, ready for the Hub.
-    ``preset``: the random-init ``TavisConfig`` preset the run started from (no base model then)."""
-    from_scratch = {}
-    if preset is not None:
-        from_scratch = {
-            "base_model": None,
-            "architecture": f"TAViS, `TavisConfig.{preset}()` preset, trained from a random initialisation",
-        }
-    dataset_name = _dataset_name(recipe.subset)
-    record = hub.eval_record_from_metric(metrics["test"], dataset_name=dataset_name,
-                                         dataset_type=dataset_name.split("-")[0].lower(), dataset_config=recipe.subset)  # fmt: skip
-    card = hub.make_model_card(
+def run_record(args, dataset) -> dict:
+    """``final/training_run.json``: what the recipe does not say (the command, starting point, data and clip counts),
+    so that the model card (``tavis_hf.hub.model_card_from_folder``) can say it."""
+    command = ["python", "examples/train_tavis.py", "--config", "training_recipe.json"]
+    options = ("dataset_name_or_path", "synthavs", "synthavs_image_size", "max_train_samples", "max_eval_samples",
+               "model_name_or_path", "model_preset", "config_overrides", "processor_name_or_path", "bpe_path",
+               "mixed_precision", "output_dir")  # fmt: skip
+    for name in options:
+        value = getattr(args, name, None)
+        if value is not None and not (name == "synthavs_image_size" and args.synthavs is None):
+            command += [f"--{name}", str(value)]
+    keys = ("model_name_or_path", "model_preset", "config_overrides", "dataset_name_or_path", "synthavs")
+    local = args.model_name_or_path is not None and Path(args.model_name_or_path).is_dir()
+    return {"command": shlex.join(command), **{key: getattr(args, key) for key in keys},
+            "model_is_local_folder": local,
+            "num_clips": {split: dataset[split].num_rows for split in dataset}}  # fmt: skip
+
+
+def write_release_folder(output_dir: Path, selected: Path, recipe, progress, metrics: dict, run: dict | None = None):
+    """``output_dir/final``: the selected weights, processor, training records (``training_metrics.json``,
+    ``training_recipe.json``, ``training_run.json``: ``run``, and the ``pretraining.json`` of a starting folder made
+    by examples/pretrain_imagebind_audio.py) and the model card draft, ready for the Hub. The card is
+    ``tavis_hf.hub.model_card_from_folder`` of that folder: every claim comes from those files."""
+    final, tmp = output_dir / "final", output_dir / "final.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(selected, tmp)
+    write_json_atomic(tmp / "training_metrics.json", metrics)
+    write_json_atomic(tmp / "training_recipe.json", recipe.to_dict())
+    if run is not None:
+        write_json_atomic(tmp / "training_run.json", run)
+        start = Path(run["model_name_or_path"] or "")
+        if run["model_is_local_folder"] and (start / "pretraining.json").is_file():  # the step before this one
+            shutil.copyfile(start / "pretraining.json", tmp / "pretraining.json")
+    trained = "fine-tuned" if run and run.get("model_name_or_path") else "trained"
+    card = hub.model_card_from_folder(
+        tmp,
         model_name=output_dir.name,
-        eval_records=[record],
-        model_description=(
-            f"TAViS fine-tuned on {dataset_name} ({recipe.subset}) with `examples/train_tavis.py`: "
+        local_path=final,
+        description=(
+            f"TAViS {trained} on {_dataset_name(recipe.subset)} ({recipe.subset}) with `examples/train_tavis.py`: "
             f"{progress.global_step} optimizer steps, weights of {metrics['selected_weights']} "
             f"(epoch {progress.best_epoch}: "
             f"{'best val ' + recipe.metric_for_best_model if recipe.select_best_model else 'the last'})."
         ),
-        source="trained with tavis_hf examples/train_tavis.py",
-        num_parameters=num_parameters,
-        image_size=recipe.image_size,
-        **from_scratch,
     )
-    final, tmp = output_dir / "final", output_dir / "final.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(selected, tmp)
     card.save(tmp / "README.md")
-    write_json_atomic(tmp / "training_metrics.json", metrics)
-    write_json_atomic(tmp / "training_recipe.json", recipe.to_dict())
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
 

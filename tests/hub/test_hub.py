@@ -14,19 +14,29 @@ from .fixtures import MS3_RECORD, S4_RECORD
 from .mock_hub import MockHub
 
 
+@pytest.fixture(scope="module")
+def facts():
+    """The card facts of the tiny test configuration (architecture only: no training record, no base model)."""
+    from tavis_hf.models.tavis import TavisConfig
+
+    return hub.config_facts(TavisConfig.tiny())
+
+
 def _front_matter(text: str) -> dict:
     assert text.startswith("---\n")
     return yaml.safe_load(text.split("---\n", 2)[1])
 
 
 # ------------------------------------------------------------------------------------------------------ cards
-def test_model_card_front_matter_is_valid_hub_metadata():
-    card = hub.make_model_card(model_name="tavis-s4", repo_id="me/tavis-s4", eval_records=[S4_RECORD, MS3_RECORD])
+def test_model_card_front_matter_is_valid_hub_metadata(facts):
+    card = hub.make_model_card(
+        model_name="tavis-s4", facts=facts, repo_id="me/tavis-s4", eval_records=[S4_RECORD, MS3_RECORD]
+    )
     meta = _front_matter(str(card))
     assert meta["license"] == "cc-by-nc-sa-4.0"
     assert meta["pipeline_tag"] == "image-segmentation"
     assert meta["library_name"] == "tavis_hf"
-    assert meta["base_model"] == ["facebook/sam2-hiera-large"]
+    assert "base_model" not in meta  # the tiny configuration has no base model
     assert "audio-visual-segmentation" in meta["tags"]
     assert meta["metrics"] == ["fmeasure", "jaccard"]
     (entry,) = meta["model-index"]
@@ -41,46 +51,56 @@ def test_model_card_front_matter_is_valid_hub_metadata():
     assert metric["args"] == {"score_space": "sigmoid", "videos_per_batch": 4}
 
 
-def test_model_card_round_trips_through_huggingface_hub():
-    card = hub.make_model_card(model_name="tavis-s4", eval_records=[S4_RECORD])
+def test_model_card_round_trips_through_huggingface_hub(facts):
+    card = hub.make_model_card(model_name="tavis-s4", facts=facts, eval_records=[S4_RECORD])
     reloaded = ModelCard(str(card))
     values = {(r.dataset_config, r.metric_type): r.metric_value for r in reloaded.data.eval_results}
     assert values == {("s4", "jaccard"): 0.8125, ("s4", "fmeasure"): 0.90625}
     assert {r.metric_config for r in reloaded.data.eval_results} == {"tavis_release"}
 
 
-def test_model_card_body_has_results_protocol_use_limitations_citation():
-    card = hub.make_model_card(model_name="tavis-ms3", repo_id="me/tavis-ms3", eval_records=[S4_RECORD, MS3_RECORD])
+def test_model_card_body_has_results_protocol_use_limitations_citation(facts):
+    card = hub.make_model_card(
+        model_name="tavis-ms3", facts=facts, repo_id="me/tavis-ms3", eval_records=[S4_RECORD, MS3_RECORD]
+    )
     body = card.text
-    assert (
-        "| AVSBench-object | s4 | test | M_J (mIoU) | 0.8125 | `tavis_release` (score_space=logits, videos_per_batch=1) |"
+    assert (  # 3 decimals in the prose, full values in model-index
+        "| AVSBench-object | s4 | test | M_J (mIoU) | 0.812 | `tavis_release` (score_space=logits, videos_per_batch=1) |"
         in body
     )
-    assert "| AVSBench-object | ms3 | test | M_F (F-measure, beta^2 = 0.3) | 0.7500 | `avsbench`" in body
+    assert "| AVSBench-object | ms3 | test | M_F (F-measure, beta^2 = 0.3) | 0.750 | `avsbench`" in body
+    assert "- AVSBench-object s4 test: command not recorded" in body  # a minimal record is still valid
+    assert "Listening control" not in body  # no record has shuffled_audio
     protocols = json.loads(hub.METRIC_PROTOCOLS_FILE.read_text())
     assert protocols["tavis_release"]["description"] in body
     assert protocols["avsbench"]["description"] in body
     assert protocols["avss"]["description"] not in body  # only the protocols used are described
-    for heading in ("## Intended use", "## Limitations", "## Licence", "## Citation", "## How to use"):
+    for heading in ("## Intended use", "## Limitations", "## Licence", "## Citation", "## How to use", "## Training"):
         assert heading in body
     assert hub.load_citation() in body
     assert "TAViS: Text-bridged Audio-Visual Segmentation with Foundation Models" in hub.load_citation()
     assert 'pipeline("audio-visual-segmentation", model="me/tavis-ms3")' in body
 
 
-def test_unevaluated_model_card_says_so():
-    card = hub.make_model_card(model_name="tavis-new")
+def test_unevaluated_model_card_says_so(facts):
+    card = hub.make_model_card(model_name="tavis-new", facts=facts, local_path="runs/new/final")
     assert "model-index" not in card.data.to_dict()
     assert "has not been evaluated yet" in card.text
-    assert (
-        "| Base models | [facebook/sam2-hiera-large](https://huggingface.co/facebook/sam2-hiera-large) |" in card.text
-    )
+    assert "tavis-hf evaluate --model runs/new/final" in card.text
+    assert 'model="runs/new/final"' in card.text  # no repo id: the local folder
 
 
-def test_model_card_without_base_model():
-    card = hub.make_model_card(model_name="tavis-tiny", base_model=None)
+def test_model_card_base_models_come_from_the_facts(facts):
+    card = hub.make_model_card(model_name="tavis-tiny", facts=facts)
     assert "base_model" not in _front_matter(str(card))
     assert "| Base models |" not in card.text
+    assert "The weights embed ImageBind-huge" not in card.text
+    converted = hub.ModelFacts(**{**facts.__dict__, "base_models": [hub.BASE_MODEL],
+                                  "base_model_names": ["SAM 2.0 Hiera-L", "ImageBind-huge"]})  # fmt: skip
+    card = hub.make_model_card(model_name="tavis-s4", facts=converted)
+    assert _front_matter(str(card))["base_model"] == ["facebook/sam2-hiera-large"]
+    assert "| Base models | SAM 2.0 Hiera-L, ImageBind-huge |" in card.text
+    assert "The weights embed ImageBind-huge" in card.text
 
 
 @pytest.mark.parametrize(
@@ -93,12 +113,12 @@ def test_model_card_without_base_model():
         ({**S4_RECORD, "protocol": {"name": "my_protocol"}}, ValueError, "Unknown metric protocol 'my_protocol'"),
     ],
 )
-def test_bad_evaluation_records_are_rejected(record, error, match):
+def test_bad_evaluation_records_are_rejected(record, error, match, facts):
     with pytest.raises(error, match=match):
-        hub.make_model_card(model_name="x", eval_records=[record])
+        hub.make_model_card(model_name="x", facts=facts, eval_records=[record])
 
 
-def test_eval_record_from_metric_keeps_headline_metrics_and_protocol():
+def test_eval_record_from_metric_keeps_headline_metrics_and_protocol(facts):
     computed = {
         "jaccard": 0.5, "fmeasure": 0.6, "num_batches": 3, "score_space": "logits", "protocol": "tavis_release",
         "videos_per_batch": 1, "gt_source": "semantic", "split": "test", "num_videos": 3, "num_frames": 15,
@@ -111,7 +131,7 @@ def test_eval_record_from_metric_keeps_headline_metrics_and_protocol():
         "num_videos": 3,
         "num_frames": 15,
     }
-    hub.make_model_card(model_name="x", eval_records=[record])  # a valid record
+    hub.make_model_card(model_name="x", facts=facts, eval_records=[record])  # a valid record
 
 
 def test_render_card_renders_dataset_cards(tmp_path):
@@ -128,20 +148,20 @@ def test_render_card_renders_dataset_cards(tmp_path):
     assert card.text.strip() == "# SynthAVS\n\n12 clips."
 
 
-def test_render_card_rejects_other_card_data(tmp_path):
+def test_render_card_rejects_other_card_data(tmp_path, facts):
     with pytest.raises(TypeError, match="ModelCardData or DatasetCardData"):
         hub.render_card({"license": "mit"}, hub.MODEL_CARD_TEMPLATE)
     with pytest.raises(FileNotFoundError, match="Card template"):
-        hub.make_model_card(model_name="x", template_path=tmp_path / "missing.md")
+        hub.make_model_card(model_name="x", facts=facts, template_path=tmp_path / "missing.md")
 
 
 # ---------------------------------------------------------------------------------------------- release folder
-def test_build_release_folder_shards_safetensors_and_reloads(tiny_model, tiny_processor, tmp_path):
+def test_build_release_folder_shards_safetensors_and_reloads(tiny_model, tiny_processor, tmp_path, facts):
     from transformers import AutoProcessor
 
     from tavis_hf.models.tavis import TavisModel
 
-    card = hub.make_model_card(model_name="tiny", eval_records=[S4_RECORD])
+    card = hub.make_model_card(model_name="tiny", facts=facts, eval_records=[S4_RECORD])
     files = hub.build_release_folder(
         tiny_model, tmp_path / "release", processor=tiny_processor, card=card, max_shard_size="4MB"
     )
@@ -174,6 +194,28 @@ def test_build_release_folder_from_saved_dir_writes_default_card(tiny_model_dir,
     card = ModelCard.load(tmp_path / "release" / "README.md")
     assert card.data.license == "cc-by-nc-sa-4.0"
     assert f"| Parameters | {tiny_model.num_parameters():,} |" in card.text
+    assert f'model="{tmp_path / "release"}"' in card.text  # the release folder, not another repo
+
+
+def test_build_release_folder_default_card_of_a_model_object(tiny_model, tmp_path):
+    hub.build_release_folder(tiny_model, tmp_path / "release")
+    text = (tmp_path / "release" / "README.md").read_text()
+    assert f"| Parameters | {tiny_model.num_parameters():,} |" in text
+    assert "`TavisConfig.tiny()`" in text and "ImageBind-huge" not in text
+
+
+def test_build_release_folder_copies_the_training_records(tiny_model_dir, tmp_path):
+    import shutil
+
+    source = tmp_path / "run"
+    shutil.copytree(tiny_model_dir, source)
+    recipe = {"subset": "synth-s4", "num_train_epochs": 1, "train_imagebind_audio": False}
+    (source / "training_recipe.json").write_text(json.dumps(recipe))
+    (source / "notes.json").write_text("{}")
+    files = hub.build_release_folder(source, tmp_path / "release")
+    assert "training_recipe.json" in files and "notes.json" not in files
+    assert json.loads((tmp_path / "release" / "training_recipe.json").read_text()) == recipe
+    assert "subset `synth-s4`" in (tmp_path / "release" / "README.md").read_text()
 
 
 def test_build_release_folder_keeps_remote_code(tiny_model_dir, tmp_path):
@@ -229,9 +271,9 @@ def test_build_release_folder_refuses_to_overwrite(tiny_model, tmp_path):
 
 # ------------------------------------------------------------------------------------------------------ publish
 @pytest.fixture(scope="module")
-def release_dir(tiny_model, tmp_path_factory):
+def release_dir(tiny_model, tmp_path_factory, facts):
     folder = tmp_path_factory.mktemp("release") / "tiny"
-    card = hub.make_model_card(model_name="tiny", repo_id="me/tiny", eval_records=[S4_RECORD])
+    card = hub.make_model_card(model_name="tiny", facts=facts, repo_id="me/tiny", eval_records=[S4_RECORD])
     hub.build_release_folder(tiny_model, folder, card=card, max_shard_size="5MB")
     return folder
 
