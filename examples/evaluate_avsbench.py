@@ -11,20 +11,20 @@
     # no AVSBench at hand: SynthAVS test clips
     python examples/evaluate_avsbench.py --model DIR --synthavs single --clips 50 --protocol avsbench --videos-per-batch 1
 
-Prints one JSON object: the metric values with their provenance (protocol, score space, videos per batch, ground-truth
-source, split) and, for ``avss``, the per-class report. ``tavis-hf evaluate`` does the same on a saved dataset.
+Prints the evaluation record (``tavis_hf.evaluation``: the command, model and dataset fingerprints, protocol, metrics,
+for ``avss`` the per-class report, and with ``--shuffle-audio`` the listening control) and writes it to ``--output``.
+``tavis-hf evaluate`` does the same on a saved dataset.
 """
 
 import argparse
 import json
+import shlex
+import sys
 
-from transformers import AutoProcessor
-
-from tavis_hf.data import AVSBENCH_CLASSES, SUBSETS, SYNTHAVS_CLASSES, avsbench_build_info, load_avsbench, make_synthavs
+from tavis_hf.data import AVSBENCH_CLASSES, SUBSETS, SYNTHAVS_CLASSES, load_avsbench, make_synthavs
 from tavis_hf.data.synthetic import DATASET_MODES
-from tavis_hf.evaluation import evaluate_dataset
-from tavis_hf.metrics import PROTOCOLS, AVSBenchMetric
-from tavis_hf.models.tavis import TavisModel
+from tavis_hf.evaluation import evaluate_model, write_record
+from tavis_hf.metrics import PROTOCOLS
 
 
 def main() -> None:
@@ -52,8 +52,9 @@ def main() -> None:
         "--shuffle-audio",
         type=int,
         metavar="SEED",
-        help="control: every clip gets another clip's soundtrack (seeded derangement); shows the model listens",
+        help="also score the listening control: every clip given another clip's soundtrack (seeded derangement)",
     )
+    parser.add_argument("--output", help="write the evaluation record (JSON) here")
     args = parser.parse_args()
 
     if args.synthavs:
@@ -70,24 +71,18 @@ def main() -> None:
     dataset = splits[args.split]
     if args.limit is not None:
         dataset = dataset.select(range(min(args.limit, dataset.num_rows)))
-    class_names = dataset.features["class_ids"].feature.names
-    metric = AVSBenchMetric(
+    record = evaluate_model(
+        args.model,
+        dataset,
         protocol=args.protocol,
         videos_per_batch=args.videos_per_batch,
-        num_classes=len(class_names),
-        class_names=class_names,
-        gt_source=avsbench_build_info(dataset)["mask_source"],
-        split=args.split,
+        shuffle_audio_seed=args.shuffle_audio,
+        device=args.device,
+        command=shlex.join(["python", "examples/evaluate_avsbench.py", *sys.argv[1:]]),
     )
-    model = TavisModel.from_pretrained(args.model)
-    processor = AutoProcessor.from_pretrained(args.model)
-    result = evaluate_dataset(
-        model, processor, dataset, metric, device=args.device, shuffle_audio_seed=args.shuffle_audio
-    )
-    result["dataset"] = "SynthAVS" if args.synthavs else f"AVSBench {args.subset}"
-    if args.protocol == "avss":
-        result["per_class"] = [row for row in metric.per_class_report() if row["frames"] > 0]
-    print(json.dumps(result, indent=1))
+    if args.output:
+        write_record(record, args.output)
+    print(json.dumps(record, indent=1))
 
 
 if __name__ == "__main__":

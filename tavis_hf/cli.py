@@ -130,24 +130,13 @@ def _segment(args, extra) -> int:
 
 
 # ----------------------------------------------------------------------------------------------------- evaluate
-def _dataset_identity(build_info: dict) -> tuple[str, str]:
-    """(card name, model-index type) of a dataset built by tavis_hf.data."""
-    subset = build_info.get("subset", "")
-    if subset.startswith("synth"):
-        return "SynthAVS", "synthavs"
-    return ("AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"), "avsbench"
-
-
 def _evaluate(args, extra) -> int:
     dataset_dir = _existing_dir(args.dataset, "dataset")
     if args.limit is not None and args.limit < 1:
         raise CLIError(f"--limit must be >= 1, got {args.limit}")
     load_from_disk = _load("datasets", "load_from_disk", "evaluate")
-    AVSBenchMetric = _load("tavis_hf.metrics", "AVSBenchMetric", "evaluate")
-    build_info = _load("tavis_hf.data", "avsbench_build_info", "evaluate")
-    AutoProcessor = _load("transformers", "AutoProcessor", "evaluate")
-    from . import hub
-
+    evaluate_model = _load("tavis_hf.evaluation", "evaluate_model", "evaluate")
+    write_record = _load("tavis_hf.evaluation", "write_record", "evaluate")
     if args.no_progress:
         _load("datasets.utils.logging", "disable_progress_bar", "evaluate")()
         _load("transformers.utils.logging", "disable_progress_bar", "evaluate")()
@@ -157,33 +146,13 @@ def _evaluate(args, extra) -> int:
     dataset = datasets_dict[args.split]
     if args.limit is not None:
         dataset = dataset.select(range(min(args.limit, dataset.num_rows)))
-    info = build_info(dataset)
-    name, kind = _dataset_identity(info)
-    metric = AVSBenchMetric(
-        protocol=args.protocol,
-        videos_per_batch=args.videos_per_batch,
-        num_classes=len(dataset.features["class_ids"].feature.names),
-        gt_source=info.get("mask_source"),
-        split=args.split,
-    )
-    model = hub.load_model_checked(args.model)
-    if model.config.model_type != "tavis":
-        raise CLIError(f"{args.model} is a {model.config.model_type!r} model; evaluate needs a TAViS model")
-    processor = AutoProcessor.from_pretrained(args.model)
-    evaluate_dataset = _load("tavis_hf.evaluation", "evaluate_dataset", "evaluate")
-    result = evaluate_dataset(
-        model, processor, dataset, metric, progress=not args.no_progress, device=args.device,
-        shuffle_audio_seed=args.shuffle_audio,
+    record = evaluate_model(
+        args.model, dataset, protocol=args.protocol, videos_per_batch=args.videos_per_batch,
+        shuffle_audio_seed=args.shuffle_audio, device=args.device, progress=not args.no_progress,
+        command=shlex.join(["tavis-hf", *args.argv]),
     )  # fmt: skip
-    if args.shuffle_audio is not None:  # a control experiment, not a result to publish
-        _print_json(result)
-        return 0
-    record = hub.eval_record_from_metric(
-        result, dataset_name=name, dataset_type=kind, dataset_config=info.get("subset")
-    )
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        write_record(record, args.output)
     _print_json(record)
     return 0
 
@@ -533,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--shuffle-audio",
         type=int,
         metavar="SEED",
-        help="control: give every clip another clip's soundtrack (seeded derangement) and print the metrics",
+        help="also score the listening control: every clip given another clip's soundtrack (seeded derangement); "
+        "the record gets shuffled_audio (its metrics and the drop)",
     )
     p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
     p.add_argument("--output", help="write the evaluation record (JSON) here")
@@ -674,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `tavis-hf`; returns the exit status (0 success, 2 bad input)."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    args.argv = [str(arg) for arg in (sys.argv[1:] if argv is None else argv)]  # recorded by evaluate
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

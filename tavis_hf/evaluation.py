@@ -1,16 +1,38 @@
 """Scoring a TAViS model on an AVSBench-schema dataset with the AVSBench-exact metrics (`tavis_hf.metrics`).
 
-Used by `tavis-hf evaluate`, `examples/evaluate_avsbench.py` and the training scripts.
+`evaluate_dataset` scores a loaded model (used by the training scripts too); `evaluate_model` loads a model, scores
+it (and, with a seed, the shuffled-audio control) and returns an *evaluation record*, the JSON that
+`tavis-hf evaluate --output` and `examples/evaluate_avsbench.py --output` write, that model cards render and that the
+published figures are checked against::
+
+    {"command": "tavis-hf evaluate ...", "tavis_hf_version": "...",
+     "model": {"name_or_path": "...", "fingerprint": "sha256:..."},
+     "dataset": {"name": "SynthAVS", "type": "synthavs", "config": "synth-ms3", "split": "test", "num_videos": 100,
+                 "fingerprint": "..."},
+     "protocol": {"name": "avsbench", "videos_per_batch": 1, "score_space": "sigmoid", "gt_source": "semantic"},
+     "metrics": {"jaccard": ..., "fmeasure": ...}, "num_videos": 100, "num_frames": 500,
+     "shuffled_audio": {"seed": 0, "metrics": {...}, "drop": {"jaccard": ..., "fmeasure": ...}}}
+
+`shuffled_audio` is present only when the control was run; AVSS records also carry `per_class`.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["audio_derangement", "evaluate_dataset", "metric_prediction", "with_shuffled_audio"]
+__all__ = [
+    "audio_derangement",
+    "dataset_identity",
+    "evaluate_dataset",
+    "evaluate_model",
+    "metric_prediction",
+    "with_shuffled_audio",
+]
 
 
 def metric_prediction(outputs, target_size: tuple[int, int], semantic: bool) -> torch.Tensor:
@@ -82,3 +104,99 @@ def evaluate_dataset(
     if shuffle_audio_seed is not None:
         result["audio_shuffled_across_clips_seed"] = shuffle_audio_seed
     return result
+
+
+def dataset_identity(dataset) -> dict:
+    """`{"name", "type", "config"}` of an AVSBench-schema dataset built by `tavis_hf.data` (card name, model-index
+    type, subset)."""
+    from .data import avsbench_build_info
+
+    subset = avsbench_build_info(dataset).get("subset", "")
+    if subset.startswith("synth"):
+        name, kind = "SynthAVS", "synthavs"
+    else:
+        name, kind = ("AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"), "avsbench"
+    return {"name": name, "type": kind, "config": subset or None}
+
+
+def _model_identity(name_or_path: str | Path, model) -> dict:
+    """`{"name_or_path", "fingerprint"}`: the weights' sha256 for a local folder, the Hub commit otherwise."""
+    from .hub import weights_fingerprint
+
+    if Path(name_or_path).is_dir():
+        return {"name_or_path": str(name_or_path), "fingerprint": weights_fingerprint(name_or_path)}
+    return {"name_or_path": str(name_or_path), "revision": getattr(model.config, "_commit_hash", None)}
+
+
+def evaluate_model(
+    model_name_or_path: str | Path,
+    dataset,
+    *,
+    protocol: str,
+    videos_per_batch: int | None = None,
+    shuffle_audio_seed: int | None = None,
+    device=None,
+    progress: bool = True,
+    command: str | None = None,
+) -> dict:
+    """Load a TAViS model strictly, score it on `dataset` (one split, AVSBench schema) under `protocol` and return the
+    evaluation record (module docstring). With `shuffle_audio_seed`, the same clips are scored again with every clip
+    given another clip's soundtrack ([`with_shuffled_audio`]) and the record gets `shuffled_audio`.
+
+    Raises:
+        ValueError: the model does not load cleanly or is not a TAViS model, the protocol is unknown or misses an
+            option, or the control has fewer than 2 clips.
+    """
+    from transformers import AutoProcessor
+
+    from . import __version__
+    from .data import avsbench_build_info
+    from .hub import eval_record_from_metric, load_model_checked
+    from .metrics import AVSBenchMetric
+
+    class_names = dataset.features["class_ids"].feature.names
+    split = str(dataset.split) if dataset.split is not None else None
+
+    def new_metric():
+        return AVSBenchMetric(
+            protocol=protocol,
+            videos_per_batch=videos_per_batch,
+            num_classes=len(class_names),
+            class_names=class_names,
+            gt_source=avsbench_build_info(dataset).get("mask_source"),
+            split=split,
+        )
+
+    metric = new_metric()  # validates the protocol before the model is loaded
+    if shuffle_audio_seed is not None:
+        audio_derangement(dataset.num_rows, shuffle_audio_seed)  # fails early below 2 clips
+    model = load_model_checked(model_name_or_path)
+    if model.config.model_type != "tavis":
+        raise ValueError(f"{model_name_or_path} is a {model.config.model_type!r} model; evaluation needs TAViS")
+    processor = AutoProcessor.from_pretrained(model_name_or_path)
+    result = evaluate_dataset(model, processor, dataset, metric, progress=progress, device=device)
+    identity = dataset_identity(dataset)
+    record = {"command": command, "tavis_hf_version": __version__, "model": _model_identity(model_name_or_path, model)}
+    record.update(eval_record_from_metric(result, dataset_name=identity["name"], dataset_type=identity["type"],
+                                          dataset_config=identity["config"]))  # fmt: skip
+    record["dataset"].update(num_videos=dataset.num_rows, fingerprint=dataset._fingerprint)
+    if protocol == "avss":
+        record["per_class"] = [row for row in metric.per_class_report() if row["frames"] > 0]
+    if shuffle_audio_seed is not None:
+        control = evaluate_dataset(
+            model, processor, dataset, new_metric(), progress=progress, device=device,
+            shuffle_audio_seed=shuffle_audio_seed,
+        )  # fmt: skip
+        shuffled = {key: float(control[key]) for key in record["metrics"]}
+        drop = {key: record["metrics"][key] - value for key, value in shuffled.items()}
+        record["shuffled_audio"] = {"seed": shuffle_audio_seed, "metrics": shuffled, "drop": drop}
+    return record
+
+
+def write_record(record: dict, path: str | Path) -> None:
+    """Write an evaluation record as indented JSON (parent folders created)."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

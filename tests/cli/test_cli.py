@@ -10,7 +10,7 @@ import pytest
 import tavis_hf
 from tavis_hf import cli
 
-COMMANDS = ["segment", "evaluate", "build-dataset", "synth", "convert", "train", "demo", "push"]
+COMMANDS = ["segment", "evaluate", "build-dataset", "synth", "convert", "train", "demo", "push", "card"]
 
 
 def _assert_one_line_error(status, err, command, *fragments):

@@ -1,11 +1,14 @@
 """End-to-end subcommands on tiny data: segment, synth -> evaluate -> push card, synth tree -> build-dataset."""
 
 import json
+import shlex
 
 import pytest
 import torch
+from datasets import load_from_disk
 from huggingface_hub import ModelCard
 
+from tavis_hf.hub import weights_fingerprint
 from tavis_hf.pipelines import DEFAULT_MODEL_DIR
 
 from ..hub.mock_hub import MockHub
@@ -49,7 +52,6 @@ def test_segment_example_clip(run_cli, tiny_model_dir, tmp_path):
     assert json.loads(stdout)["num_frames"] == 5
 
 
-@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "config.json").is_file(), reason="no embedded default model")
 def test_main_command_segments_the_example_with_the_default_model(run_cli, tmp_path):
     """The README's main command: masks, a summary and an overlay video with both streams (checked with ffprobe)."""
     import shutil
@@ -79,8 +81,6 @@ def test_segment_without_model_when_none_is_shipped(run_cli, media, tmp_path, mo
 
 
 def test_synth_writes_a_loadable_dataset(synth_dir):
-    from datasets import load_from_disk
-
     from tavis_hf.data import avsbench_build_info
 
     dataset = load_from_disk(str(synth_dir))
@@ -95,7 +95,13 @@ def test_evaluate_writes_a_record_the_card_accepts(run_cli, synth_dir, tiny_mode
     assert status == 0, err
     record = json.loads(record_path.read_text())
     assert json.loads(stdout) == record
-    assert record["dataset"] == {"name": "SynthAVS", "type": "synthavs", "config": "synth-s4", "split": "test"}
+    assert record["command"] == shlex.join(["tavis-hf", *map(str, common), "--output", str(record_path)])
+    assert record["model"] == {"name_or_path": str(tiny_model_dir), "fingerprint": weights_fingerprint(tiny_model_dir)}
+    fingerprint = load_from_disk(str(synth_dir))["test"]._fingerprint
+    assert record["dataset"] == {
+        "name": "SynthAVS", "type": "synthavs", "config": "synth-s4", "split": "test", "num_videos": 2,
+        "fingerprint": fingerprint,
+    }  # fmt: skip
     assert record["protocol"] == {
         "name": "tavis_release", "score_space": "logits", "videos_per_batch": 1, "gt_source": "semantic"
     }  # fmt: skip
@@ -153,13 +159,27 @@ def test_with_shuffled_audio_borrows_only_the_soundtrack():
         with_shuffled_audio(dataset.select([0]), seed=0)
 
 
-def test_evaluate_with_shuffled_audio(run_cli, synth_dir, tiny_model_dir):
-    common = ["evaluate", "--model", tiny_model_dir, "--dataset", synth_dir, "--no-progress", "--shuffle-audio", "0"]
+def test_evaluate_with_shuffled_audio(run_cli, synth_dir, tiny_model_dir, tiny_model, tiny_processor):
+    from tavis_hf.evaluation import evaluate_dataset
+    from tavis_hf.metrics import AVSBenchMetric
+
+    common = ["evaluate", "--model", tiny_model_dir, "--dataset", synth_dir, "--no-progress"]
+    status, stdout, err = run_cli(*common, "--shuffle-audio", "3")
+    assert status == 0, err
+    record = json.loads(stdout)
     status, stdout, err = run_cli(*common)
     assert status == 0, err
-    result = json.loads(stdout)
-    assert result["audio_shuffled_across_clips_seed"] == 0 and 0.0 <= result["jaccard"] <= 1.0
-    status, _, err = run_cli(*common, "--limit", "1")
+    assert json.loads(stdout)["metrics"] == record["metrics"]  # the control does not change the model's own scores
+    control = evaluate_dataset(
+        tiny_model, tiny_processor, load_from_disk(str(synth_dir))["test"],
+        AVSBenchMetric("tavis_release", videos_per_batch=1, gt_source="semantic"), progress=False, shuffle_audio_seed=3,
+    )  # fmt: skip
+    shuffled = record["shuffled_audio"]
+    assert shuffled["seed"] == 3 and set(shuffled["metrics"]) == set(record["metrics"]) == {"jaccard", "fmeasure"}
+    for key in ("jaccard", "fmeasure"):
+        assert shuffled["metrics"][key] == pytest.approx(control[key], abs=1e-7)
+        assert shuffled["drop"][key] == record["metrics"][key] - shuffled["metrics"][key]
+    status, _, err = run_cli(*common, "--shuffle-audio", "0", "--limit", "1")
     assert status == 2 and "at least 2 clips" in err
 
 

@@ -1,0 +1,132 @@
+"""Every figure the README and examples/README.md publish equals a record a command wrote.
+
+- The embedded default model's figures come from its evaluation records
+  (`tavis_hf/checkpoints/tavis-tiny/evaluation-*.json`, written by `examples/evaluate_avsbench.py --output`), which
+  must have been made on the weights that ship.
+- The parity table comes from `docs/parity.json`, written by the parity tests with `TAVIS_HF_PARITY_RECORD`.
+
+A figure edited by hand, or a record regenerated without updating the text, fails here.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tavis_hf.hub import weights_fingerprint
+from tavis_hf.pipelines import DEFAULT_MODEL_DIR
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RECORD_FILES = sorted(DEFAULT_MODEL_DIR.glob("evaluation-*.json"))
+PARITY_RECORD = REPO_ROOT / "docs" / "parity.json"
+METRIC_FIGURE = re.compile(r"(?<![\d.])\d\.\d{3}(?![\d])")
+"""How metric figures are written in the docs: three decimals (0.688)."""
+
+
+def _records() -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in RECORD_FILES}
+
+
+def _figures(record: dict) -> dict[str, str]:
+    """Every figure a record backs, as the docs write it: own metrics, shuffled-audio metrics and drops."""
+    figures = {f"metrics.{key}": value for key, value in record["metrics"].items()}
+    for part in ("metrics", "drop"):
+        figures.update({f"shuffled_audio.{part}.{key}": v for key, v in record["shuffled_audio"][part].items()})
+    return {name: f"{value:.3f}" for name, value in figures.items()}
+
+
+def _section(path: Path, heading: str) -> str:
+    """The lines of `path` from `heading` to the next heading of the same or a higher level (outside code blocks)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index(heading)
+    level = len(heading.split(" ", 1)[0])
+    in_code = False
+    for end in range(start + 1, len(lines)):
+        in_code ^= lines[end].startswith("```")
+        if not in_code and re.match(rf"#{{1,{level}}} ", lines[end]):
+            return "\n".join(lines[start:end])
+    return "\n".join(lines[start:])
+
+
+def test_default_model_records_describe_the_shipped_weights():
+    records = _records()
+    assert {"evaluation-synth-ms3.json", "evaluation-synth-s4.json"} <= set(records)
+    fingerprint = weights_fingerprint(DEFAULT_MODEL_DIR)
+    for name, record in records.items():
+        assert record["model"]["fingerprint"] == fingerprint, f"{name} was made on other weights: re-run its command"
+        assert record["command"].startswith("python examples/evaluate_avsbench.py ") and "--output" in record["command"]
+        assert record["shuffled_audio"]["seed"] is not None
+        for key, value in record["metrics"].items():
+            assert record["shuffled_audio"]["drop"][key] == value - record["shuffled_audio"]["metrics"][key]
+
+
+@pytest.mark.parametrize(
+    ("document", "heading"),
+    [("README.md", "### The embedded default model"), ("examples/README.md", "## Training from a random initialisation")],
+)
+def test_default_model_figures_equal_the_records(document, heading):
+    records = _records()
+    backed = {figure for record in records.values() for figure in _figures(record).values()}
+    text = _section(REPO_ROOT / document, heading)
+    published = METRIC_FIGURE.findall(text)
+    unbacked = sorted(set(published) - backed)
+    assert not unbacked, f"{document} ({heading}) publishes figures no evaluation record backs: {unbacked}"
+    if document == "README.md":  # the README's table shows every headline figure of every record
+        for name, record in records.items():
+            for what, figure in _figures(record).items():
+                if what.endswith(("jaccard", "fmeasure")) and "drop.fmeasure" not in what:
+                    assert figure in published, f"README lacks {what} = {figure} of {name}"
+
+
+def _parity_value(values: list[float]) -> str:
+    return " / ".join("0" if value == 0 else f"{value:.1e}" for value in values)
+
+
+def test_parity_table_equals_the_parity_record():
+    record = json.loads(PARITY_RECORD.read_text(encoding="utf-8"))
+    diff, blocks = record["max_abs_diff"], record["settings"]["imagebind/blocks_per_tower"]
+    rows = {
+        f"ImageBind vision tower, 224 / 112 px (full width, {blocks} blocks): trunk tokens, embeddings": [
+            diff["imagebind/vision_224px"],
+            diff["imagebind/vision_112px"],
+        ],
+        f"ImageBind text / audio towers (full width, {blocks} blocks): trunk tokens, embeddings": [
+            diff["imagebind/text"],
+            diff["imagebind/audio"],
+        ],
+        "TAViS (reduced oracle config, converted checkpoint): binary / object logits": [
+            diff["tavis/binary_logits"],
+            diff["tavis/object_logits"],
+        ],
+        "TAViS intermediates (audio tokens, IBQD queries, pseudo-text features, prompts)": [diff["tavis/intermediates"]],
+        "TAViS SAM2 path (FPN, high-resolution features, low-res masks, IoU and object scores)": [
+            diff["tavis/sam2_path"]
+        ],
+        "AVSBench metrics (`mask_iou`, `Eval_Fmeasure`, AVSS mIoU/F) vs AVSBench's code": [diff["metrics/avsbench"]],
+        "J and F on logits vs the TAViS release's `utility.py`": [diff["metrics/tavis_release"]],
+        "Audio front end (log-mel) vs a float64 Kaldi fbank written from the Kaldi formulas": [
+            diff["imagebind/log_mel_vs_float64_kaldi"]
+        ],
+    }
+    readme = _section(REPO_ROOT / "README.md", "### Parity with the authors' code")
+    for label, values in rows.items():
+        line = f"| {label} | {_parity_value(values)} |"
+        assert line in readme, f"README's parity table should have the row\n{line}\n(from {PARITY_RECORD.name})"
+    assert record["command"] in readme, "README should show the command that wrote docs/parity.json"
+
+
+def test_default_model_card_is_generated_from_its_folder(tmp_path, monkeypatch):
+    """The embedded card is exactly what `tavis-hf card tavis_hf/checkpoints/tavis-tiny --output .../README.md`
+    writes now: its claims and figures come from the folder's config, records and evaluation records."""
+    from tavis_hf.hub import model_card_from_folder
+
+    monkeypatch.chdir(REPO_ROOT)
+    folder = DEFAULT_MODEL_DIR.relative_to(REPO_ROOT)
+    model_card_from_folder(folder).save(tmp_path / "README.md")
+    regenerated = (tmp_path / "README.md").read_text(encoding="utf-8")
+    committed = (DEFAULT_MODEL_DIR / "README.md").read_text(encoding="utf-8")
+    assert regenerated == committed, f"regenerate it: tavis-hf card {folder} --output {folder}/README.md"
+    backed = {figure for record in _records().values() for figure in _figures(record).values()}
+    listening = committed[committed.index("### Listening control") : committed.index("### Metric protocol")]
+    assert set(METRIC_FIGURE.findall(listening)) <= backed and len(METRIC_FIGURE.findall(listening)) == 12
