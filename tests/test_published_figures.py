@@ -63,7 +63,10 @@ def test_default_model_records_describe_the_shipped_weights():
 
 @pytest.mark.parametrize(
     ("document", "heading"),
-    [("README.md", "### The embedded default model"), ("examples/README.md", "## Training from a random initialisation")],
+    [
+        ("README.md", "### The embedded default model"),
+        ("examples/README.md", "## Training from a random initialisation"),
+    ],
 )
 def test_default_model_figures_equal_the_records(document, heading):
     records = _records()
@@ -99,7 +102,9 @@ def test_parity_table_equals_the_parity_record():
             diff["tavis/binary_logits"],
             diff["tavis/object_logits"],
         ],
-        "TAViS intermediates (audio tokens, IBQD queries, pseudo-text features, prompts)": [diff["tavis/intermediates"]],
+        "TAViS intermediates (audio tokens, IBQD queries, pseudo-text features, prompts)": [
+            diff["tavis/intermediates"]
+        ],
         "TAViS SAM2 path (FPN, high-resolution features, low-res masks, IoU and object scores)": [
             diff["tavis/sam2_path"]
         ],
