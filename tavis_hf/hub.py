@@ -313,16 +313,17 @@ def _is_record(data: Any) -> bool:
 def folder_eval_records(folder: str | Path) -> list[dict[str, Any]]:
     """The evaluation records stored in a model folder: every `evaluation*.json` (sorted by name) that holds a record
     or a list of records (JSON objects with `dataset` and `metrics`); other files of that name are ignored."""
-    records = []
-    for path in sorted(Path(folder).glob("evaluation*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON: {error}") from error
-        items = data if isinstance(data, list) else [data]
-        if items and all(_is_record(item) for item in items):
-            records += items
-    return records
+    return [record for path in sorted(Path(folder).glob("evaluation*.json")) for record in folder_eval_records_in(path)]
+
+
+def folder_eval_records_in(path: Path) -> list[dict[str, Any]]:
+    """The evaluation record(s) one `evaluation*.json` file holds; `[]` when it holds something else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
+    items = data if isinstance(data, list) else [data]
+    return items if items and all(_is_record(item) for item in items) else []
 
 
 # ---------------------------------------------------------------------------------------------------- model facts
@@ -985,7 +986,8 @@ def build_release_folder(
             folder without `tavis_hf` (`tavis_hf.models.tavis.convert_tavis.save_remote_code`). Default: what the
             model's config says (it has an `auto_map` when it came from such a folder); False drops `auto_map`.
 
-    A source folder's training records (`PROVENANCE_FILES`) are copied along: the card's training section cites them.
+    A source folder's training records (`PROVENANCE_FILES`) and evaluation records (`evaluation*.json`) are copied
+    along: the card cites them.
 
     Returns:
         The sorted relative paths of the files written.
@@ -1043,9 +1045,11 @@ def build_release_folder(
 
 def _copy_provenance(model_or_dir, output_dir: Path) -> None:
     if isinstance(model_or_dir, (str, Path)):
-        for name in PROVENANCE_FILES:
-            if (Path(model_or_dir) / name).is_file():
-                shutil.copyfile(Path(model_or_dir) / name, output_dir / name)
+        source = Path(model_or_dir)
+        records = [path.name for path in sorted(source.glob("evaluation*.json")) if folder_eval_records_in(path)]
+        for name in [*PROVENANCE_FILES, *records]:
+            if (source / name).is_file():
+                shutil.copyfile(source / name, output_dir / name)
 
 
 def _default_card(model_or_dir, model, output_dir: Path, has_processor: bool) -> ModelCard:

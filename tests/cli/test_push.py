@@ -108,9 +108,8 @@ def test_push_of_the_embedded_tiny_model_shows_a_card_of_that_model(run_cli):
     assert status == 0, err
     assert (TINY / "README.md").read_bytes() == embedded  # the embedded card is not touched
     files, card_text = _planned(out)
-    assert {"README.md", "config.json", "training_recipe.json", "pretraining.json", "training_metrics.json"} <= set(
-        files
-    )
+    records = {"training_recipe.json", "pretraining.json", "training_metrics.json", "evaluation-synth-ms3.json"}
+    assert {"README.md", "config.json", *records} <= set(files)  # the evidence the card cites ships with it
     assert re.search(r"\{[a-z_]+\}", card_text) is None
     assert "ImageBind-huge" not in card_text and "Hiera-L" not in card_text and "Trained on AVSBench" not in card_text
     assert "`TavisConfig.tiny()`" in card_text and "(repo_id: x/y)" in card_text
