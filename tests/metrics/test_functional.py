@@ -21,6 +21,11 @@ from tavis_hf.metrics.functional import (
 )
 
 F32 = np.float32
+#: float32 machine epsilon (2^-23); tolerances below are small multiples of it, from the float32 operations compared.
+EPS32 = float(np.finfo(np.float32).eps)
+#: a few float32 roundings of a value in [0, 1] (the hand cases: one division, or the F formula's five operations on
+#: exact counts and the float32 roundings of 1.3 and 0.3; each within eps/2 relative).
+FEW_ROUNDINGS = 4 * EPS32
 
 
 def _sigmoid32(x):
@@ -30,8 +35,8 @@ def _sigmoid32(x):
 def loop_jaccard(logits, target):
     """M_J of one batch: mean over frames of I/(U+1e-7), empty GT -> background agreement over H*W."""
     values = []
-    for z, g in zip(logits, target):
-        p = (_sigmoid32(z) > 0.5).astype(F32)
+    for y, g in zip(_sigmoid32(logits), target):  # float32 sigmoid of the whole batch, as the metric takes it
+        p = (y > 0.5).astype(F32)
         g = g.astype(F32)
         if g.sum() > 0:
             values.append(F32((p * g).sum()) / F32(np.maximum(p, g).sum() + F32(1e-7)))
@@ -43,12 +48,14 @@ def loop_jaccard(logits, target):
 def loop_fmeasure(scores, target, apply_sigmoid=True, num=255):
     """M_F of one batch: per-frame F curves over linspace(0, 1-1e-10, num) (float32), mean over frames with a
     non-empty GT, then max; 0 if there is none."""
-    thresholds = np.linspace(0, 1 - 1e-10, num).astype(F32)
+    # the reference's thresholds: torch.linspace in float32 (numpy's float64 linspace rounded to float32 differs by
+    # one ulp at 10 of the 255), and the float32 sigmoid of the whole batch, as the metric takes them
+    thresholds = torch.linspace(0, 1 - 1e-10, num, dtype=torch.float32).numpy()
+    scores = _sigmoid32(scores) if apply_sigmoid else np.asarray(scores, dtype=F32)
     curves = []
     for y, g in zip(scores, target):
         if g.sum() == 0:
             continue
-        y = _sigmoid32(y) if apply_sigmoid else np.asarray(y, dtype=F32)
         g = g.astype(F32)
         curve = np.zeros(num, dtype=F32)
         for k, t in enumerate(thresholds):
@@ -101,7 +108,8 @@ def t(x, dtype=torch.float32):
     ],
 )
 def test_jaccard_hand_cases(logits, target, expected):
-    assert batch_jaccard(t(logits), t(target, torch.int64)) == pytest.approx(expected, abs=1e-6)
+    # one float32 division of exact counts (the 1e-7 vanishes in float32 next to a union >= 1)
+    assert batch_jaccard(t(logits), t(target, torch.int64)) == pytest.approx(expected, abs=EPS32)
 
 
 def test_jaccard_tiny_positive_logit_is_background():
@@ -112,7 +120,7 @@ def test_jaccard_tiny_positive_logit_is_background():
 def test_thresholds_float32():
     th = fmeasure_thresholds(255)
     assert th.dtype == torch.float32 and th[-1].item() == 1.0 and th[0].item() == 0.0
-    assert th[1].item() == pytest.approx(0.003937, abs=1e-6)
+    assert th[1].item() == pytest.approx((1 - 1e-10) / 254, rel=2 * EPS32)  # float32 step (1 - 1e-10) / 254
 
 
 @pytest.mark.parametrize("num", [2, 3, 17, 255])
@@ -133,43 +141,43 @@ def test_threshold_counting_is_exact_at_boundaries(num):
 
 @pytest.mark.parametrize("constant", [0.0, -3.0, 7.0])
 def test_fmeasure_constant_score(constant):
-    # 8: only t0 = 0 selects (everything when sigmoid(constant) < 1): P = 0.25, R = 1.
+    # 8: thresholds up to sigmoid(constant) select everything (P = 0.25, R = 1), the others nothing (F = 0); for
+    # constant 7, sigmoid(7) < 1 selects everything up to t < sigmoid(7) -> same F.
     target = t([[[1, 0, 0, 0]]], torch.int64)
     value = batch_fmeasure(t([[[constant] * 4]]), target)
-    if constant == 7.0:  # sigmoid(7) < 1 selects everything up to t < sigmoid(7) -> same F
-        assert value == pytest.approx(1.3 * 0.25 / (0.075 + 1), abs=1e-6)
-    else:
-        assert value == pytest.approx(0.302326, abs=1e-6)
+    assert value == pytest.approx(1.3 * 0.25 / (0.3 * 0.25 + 1), abs=FEW_ROUNDINGS)
 
 
 def test_fmeasure_batch_dependence():
-    # 9: one frame per batch -> 1.0 each; both frames in one batch -> 0.782609.
+    # 9: one frame per batch -> 1.0 each; both frames in one batch -> 18/23 = 0.782609 (for 0.1 < t <= 0.3 frame 0
+    # selects both pixels, F = 1.3 * 0.5 / 1.15 = 13/23, and frame 1 its positive pixel only, F = 1).
     logit = torch.logit(t([[[0.9, 0.6]], [[0.3, 0.1]]]).double()).float()
     target = t([[[1, 0]], [[1, 0]]], torch.int64)
-    assert batch_fmeasure(logit[:1], target[:1]) == pytest.approx(1.0, abs=1e-6)
-    assert batch_fmeasure(logit[1:], target[1:]) == pytest.approx(1.0, abs=1e-6)
-    assert batch_fmeasure(logit, target) == pytest.approx(0.782609, abs=1e-6)
+    assert batch_fmeasure(logit[:1], target[:1]) == pytest.approx(1.0, abs=FEW_ROUNDINGS)
+    assert batch_fmeasure(logit[1:], target[1:]) == pytest.approx(1.0, abs=FEW_ROUNDINGS)
+    assert batch_fmeasure(logit, target) == pytest.approx(18 / 23, abs=FEW_ROUNDINGS + EPS32)  # + the 2-frame mean
 
 
 def test_fmeasure_logits_versus_sigmoid():
     target = t([[[1, 0]]], torch.int64)
-    assert batch_fmeasure(t([[[-0.5, -1.0]]]), target, apply_sigmoid=True) == pytest.approx(1.0, abs=1e-6)  # 10
+    value = batch_fmeasure(t([[[-0.5, -1.0]]]), target, apply_sigmoid=True)
+    assert value == pytest.approx(1.0, abs=FEW_ROUNDINGS)  # 10
     assert batch_fmeasure(t([[[-0.5, -1.0]]]), target, apply_sigmoid=False) == 0.0
     for sig in (True, False):  # 11
-        assert batch_fmeasure(t([[[0.5, 0.2]]]), target, apply_sigmoid=sig) == pytest.approx(1.0, abs=1e-6)
+        assert batch_fmeasure(t([[[0.5, 0.2]]]), target, apply_sigmoid=sig) == pytest.approx(1.0, abs=FEW_ROUNDINGS)
 
 
 def test_fmeasure_saturation_and_empty():
     # 12: sigmoid(20) == 1.0 is selected even at t = 1.0.
     target = t([[[1, 0, 0, 0]]], torch.int64)
-    assert batch_fmeasure(t([[[20.0, -20.0, -20.0, -20.0]]]), target) == pytest.approx(1.0, abs=1e-7)
+    assert batch_fmeasure(t([[[20.0, -20.0, -20.0, -20.0]]]), target) == pytest.approx(1.0, abs=FEW_ROUNDINGS)
     # 13: an empty-GT frame is ignored; an all-empty batch scores 0.
     logits = torch.randn(3, 5, 6, generator=torch.Generator().manual_seed(0))
     gt = (torch.randn(3, 5, 6, generator=torch.Generator().manual_seed(1)) > 0).long()
     gt[1] = 0
     with_empty = batch_fmeasure(logits, gt)
     without = batch_fmeasure(logits[[0, 2]], gt[[0, 2]])
-    assert with_empty == pytest.approx(without, abs=1e-7)
+    assert with_empty == without  # the same two per-frame curves (exact counts), averaged in the same order
     assert batch_fmeasure(logits, torch.zeros_like(gt)) == 0.0
 
 
@@ -178,21 +186,24 @@ def test_semantic_hand_cases():
     gt = t([[[0, 1], [1, 2]]], torch.int64)
     stats = semantic_batch_stats(pred, gt, num_classes=3)  # 14
     torch.testing.assert_close(stats[0], t([1.0, 0.5, 0.5]))
-    torch.testing.assert_close(stats[1], t([1.0, 0.8125, 0.565217]), atol=1e-6, rtol=0)
-    miou, f = semantic_miou_fscore(*stats)
-    assert (miou, f) == (pytest.approx(0.666667, abs=1e-6), pytest.approx(0.792572, abs=1e-6))
+    # class 1: P = 1, R = 1/2 -> F = 0.65 / 0.8 = 0.8125; class 2: P = 1/2, R = 1 -> F = 0.65 / 1.15 = 13/23
+    f_sum = 1.0 + 0.8125 + 13 / 23
+    torch.testing.assert_close(stats[1], t([1.0, 0.8125, 13 / 23]), atol=FEW_ROUNDINGS, rtol=0)
+    miou, f = semantic_miou_fscore(*stats)  # + a float32 mean over the classes: one more rounding per class
+    assert (miou, f) == (pytest.approx(2 / 3, abs=FEW_ROUNDINGS + 3 * EPS32), pytest.approx(f_sum / 3, abs=7 * EPS32))
     miou71, f71 = semantic_miou_fscore(*semantic_batch_stats(pred, gt, num_classes=71))  # 15
-    assert miou71 == pytest.approx(2 / 71, abs=1e-6) and f71 == pytest.approx(2.377717 / 71, abs=1e-6)
+    assert miou71 == pytest.approx(2 / 71, abs=7 * EPS32) and f71 == pytest.approx(f_sum / 71, abs=7 * EPS32)
     # 16: false-positive class
     miou, f = semantic_miou_fscore(
         *semantic_batch_stats(t([[[1, 0], [0, 0]]], torch.int64), t([[[0, 0], [0, 0]]], torch.int64), 2)
     )
-    assert miou == pytest.approx(0.375, abs=1e-6) and f == pytest.approx(0.464286, abs=1e-6)
+    # class 0: I = 3, U = 4, P = 1, R = 3/4 -> F = 0.975 / 1.05 = 13/14; class 1: predicted only -> IoU = F = 0
+    assert miou == pytest.approx(0.375, abs=7 * EPS32) and f == pytest.approx(13 / 28, abs=7 * EPS32)
     # 17: a class present in one of two frames is averaged over that frame only
     gt2 = t([[[1, 0], [0, 0]], [[0, 0], [0, 0]]], torch.int64)
     iou, fs, count = semantic_batch_stats(gt2.clone(), gt2, 2)
     assert count.tolist() == [2.0, 1.0]
-    assert semantic_miou_fscore(iou, fs, count)[0] == pytest.approx(1.0, abs=1e-6)
+    assert semantic_miou_fscore(iou, fs, count)[0] == pytest.approx(1.0, abs=7 * EPS32)
 
 
 def test_semantic_no_background_drops_class_zero():
@@ -240,10 +251,14 @@ def test_binary_metrics_match_loop_reference(seed):
     mode = "all_positive" if seed % 3 == 2 else "normal"
     logits, target = _random_case(rng, n, h, w, empty_frames=int(rng.integers(0, n + 1)), mode=mode)
     tl, tt = torch.from_numpy(logits), torch.from_numpy(target)
-    assert batch_jaccard(tl, tt) == pytest.approx(loop_jaccard(logits, target), abs=1e-6)
+    # Per frame both sides compute the same float32 values from the same sigmoid, thresholds and exact counts; they
+    # differ only in the mean over the n frames (float32 sum of n values in [0, 1] here, float64 in the loop): at most
+    # (n - 1) eps/2 relative on a sum <= n, i.e. n * eps on the mean, plus one rounding.
+    tolerance = (n + 1) * EPS32
+    assert batch_jaccard(tl, tt) == pytest.approx(loop_jaccard(logits, target), abs=tolerance)
     for sig in (True, False):
         assert batch_fmeasure(tl, tt, apply_sigmoid=sig) == pytest.approx(
-            loop_fmeasure(logits, target, apply_sigmoid=sig), abs=1e-6
+            loop_fmeasure(logits, target, apply_sigmoid=sig), abs=tolerance
         )
 
 
@@ -257,7 +272,11 @@ def test_semantic_metrics_match_loop_reference(seed):
     target[0] = 0  # an all-background frame
     miou, f = semantic_miou_fscore(*semantic_batch_stats(logits, torch.from_numpy(target)))
     ref_miou, ref_f = loop_semantic(logits.argmax(1).numpy(), target, c)
-    assert miou == pytest.approx(ref_miou, abs=1e-6) and f == pytest.approx(ref_f, abs=1e-6)
+    # float32 against float64 on exact areas: per frame a few roundings (the F formula: 5 operations and the float32
+    # 1.3 and 0.3), a float32 sum over the n frames, a division by the count and a float32 mean over the c classes,
+    # each within eps/2 relative of values <= 1
+    tolerance = (FEW_ROUNDINGS / EPS32 + n + c + 1) * EPS32
+    assert miou == pytest.approx(ref_miou, abs=tolerance) and f == pytest.approx(ref_f, abs=tolerance)
 
 
 def test_frame_jaccard_shape_and_dtype():
@@ -290,11 +309,25 @@ def test_semantic_input_errors():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_gpu_matches_cpu():
     rng = np.random.default_rng(7)
-    logits, target = _random_case(rng, 8, 33, 47, empty_frames=2)
+    n = 8
+    logits, target = _random_case(rng, n, 33, 47, empty_frames=2)
     tl, tt = torch.from_numpy(logits), torch.from_numpy(target)
-    assert batch_jaccard(tl.cuda(), tt.cuda()) == pytest.approx(batch_jaccard(tl, tt), abs=1e-7)
-    assert batch_fmeasure(tl.cuda(), tt.cuda()) == pytest.approx(batch_fmeasure(tl, tt), abs=1e-6)
-    sem_logits = torch.randn(4, 71, 16, 16)
-    sem_target = torch.randint(0, 71, (4, 16, 16))
+    # The per-frame values come from exact counts with the same float32 divisions; the devices may sum the n frames
+    # in another order: (n + 1) eps on values in [0, 1]. The decisions must not hinge on the devices' sigmoid (a few
+    # ulps of 0.5 apart, i.e. logits within ~1e-7 of 0): no logit within 1e-6 of 0, and F is thresholded on the CPU's
+    # probabilities on both devices (255 thresholds: a few ulps would move pixels across some of them).
+    tolerance = (n + 1) * EPS32
+    assert np.abs(logits).min() > 1e-6
+    assert batch_jaccard(tl.cuda(), tt.cuda()) == pytest.approx(batch_jaccard(tl, tt), abs=tolerance)
+    probs = torch.sigmoid(tl)
+    gpu_f = batch_fmeasure(probs.cuda(), tt.cuda(), apply_sigmoid=False)
+    assert gpu_f == pytest.approx(batch_fmeasure(probs, tt, apply_sigmoid=False), abs=tolerance)
+    generator = torch.Generator().manual_seed(8)
+    sem_logits = torch.randn(4, 71, 16, 16, generator=generator)
+    sem_target = torch.randint(0, 71, (4, 16, 16), generator=generator)
+    top2 = sem_logits.softmax(1).topk(2, dim=1).values
+    assert (top2[:, 0] - top2[:, 1]).min() > 1e-5  # the argmax does not hinge on the devices' softmax (a few ulps)
     gpu = semantic_miou_fscore(*semantic_batch_stats(sem_logits.cuda(), sem_target.cuda()))
-    assert gpu == pytest.approx(semantic_miou_fscore(*semantic_batch_stats(sem_logits, sem_target)), abs=1e-6)
+    # per-class float32 sums over 4 frames and a mean over 71 classes, in the devices' orders
+    tolerance = (FEW_ROUNDINGS / EPS32 + 4 + 71 + 1) * EPS32
+    assert gpu == pytest.approx(semantic_miou_fscore(*semantic_batch_stats(sem_logits, sem_target)), abs=tolerance)

@@ -78,6 +78,7 @@ def test_box_highlight_matches_direct_loop():
         for n in range(3):
             m = probs[f, n]
             expected = m * frames[f] + (1 - m) * _box_blur_loop((1 - m) * frames[f], 5)
+            # float64 sums of 25 values in [0, 1] in two orders: <= 25 * 2.2e-16 = 6e-15 apart
             torch.testing.assert_close(out[f, n], expected, rtol=0, atol=1e-12)
 
 
@@ -298,6 +299,7 @@ def test_mask_iou_loss_values():
     target = torch.zeros(1, 4, 4)
     target[0, :2] = 1
     perfect = torch.where(target > 0, 30.0, -30.0)
+    # 1 - 8 / (8 + 1e-6) = 1.25e-7, plus a few float32 roundings of values near 1 (each <= 6e-8): below 1e-6
     assert float(mask_iou_loss(perfect, target)) < 1e-6
     torch.testing.assert_close(mask_iou_loss(torch.full((1, 4, 4), -30.0), torch.zeros(1, 4, 4)), torch.tensor(1.0))
     half = torch.zeros(1, 4, 4)  # sigma = 0.5 everywhere: I = 4, U = 8 + 8 - 4

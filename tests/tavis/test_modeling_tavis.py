@@ -19,6 +19,18 @@ LOSS_TERMS = ("loss_a2t", "loss_i2t", "loss_object_bce", "loss_object_iou", "los
               "loss_binary_iou", "loss_binary_presence")  # fmt: skip
 
 
+#: Relative to the largest |logit|: how far two float32 runs of the same weights on the same inputs may drift when
+#: kernels sum in another order (other BLAS paths for other memory alignment, processes or thread counts): a few eps
+#: (1.2e-7) times sqrt(width) per layer over the model's ~30 layers is ~1e-4. Measured: regrouping the batch moves
+#: the tiny model's logits (|logit| <= 2e-3) by 1.3e-9, 7e-7 of their scale. (The absolute 1e-6 used before was
+#: 6e-4 of that scale.)
+REORDERED_SUMS = 1e-4
+
+
+def reordered_sums_tolerance(reference: torch.Tensor) -> float:
+    return REORDERED_SUMS * float(reference.abs().max())
+
+
 def make_model(seed=0, **overrides) -> TavisModel:
     torch.manual_seed(seed)
     return TavisModel(TavisConfig.tiny(**overrides))
@@ -357,8 +369,9 @@ def test_save_load_round_trip_is_bit_exact(tmp_path, eval_model):
     assert all(torch.equal(reference[key], reloaded[key]) for key in reference)
     inputs = make_inputs(batch_size=1, num_frames=1)
     with torch.no_grad():
-        # weights are bit-identical; memory-mapped (differently aligned) tensors may take other BLAS kernels
-        torch.testing.assert_close(eval_model(**inputs).pred_masks, loaded(**inputs).pred_masks, atol=1e-6, rtol=0)
+        expected, got = eval_model(**inputs).pred_masks, loaded(**inputs).pred_masks
+    # weights are bit-identical; memory-mapped (differently aligned) tensors may take other BLAS kernels
+    torch.testing.assert_close(got, expected, atol=reordered_sums_tolerance(expected), rtol=0)
 
 
 @pytest.mark.slow
@@ -375,9 +388,10 @@ from transformers import AutoModel
 model = AutoModel.from_pretrained({str(tmp_path)!r}, trust_remote_code=True).eval()
 assert "tavis_hf" not in sys.modules and type(model).__module__.startswith("transformers_modules.")
 inputs = torch.load({str(tmp_path / "inputs.pt")!r}, weights_only=True)
+expected = torch.load({str(tmp_path / "expected.pt")!r}, weights_only=True)
 with torch.no_grad():
-    diff = (model(**inputs).pred_masks - torch.load({str(tmp_path / "expected.pt")!r}, weights_only=True)).abs().max().item()
-assert diff < 1e-6, diff
+    diff = (model(**inputs).pred_masks - expected).abs().max().item()
+assert diff <= {REORDERED_SUMS} * expected.abs().max().item(), diff
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

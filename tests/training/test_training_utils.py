@@ -103,6 +103,7 @@ def test_cosine_schedule_matches_per_epoch_cosine_annealing():
     schedule = cosine_epoch_schedule(ours, 80, 1e-7)
     reference = torch.optim.lr_scheduler.CosineAnnealingLR(ref, T_max=80, eta_min=1e-7)
     for _ in range(80):
+        # float64: PyTorch's recursive update vs the closed form drift by ~80 steps x a few 2.2e-16, far below 1e-9
         assert schedule.get_last_lr()[0] == pytest.approx(reference.get_last_lr()[0], rel=1e-9, abs=1e-15)
         ours.step()
         ref.step()
