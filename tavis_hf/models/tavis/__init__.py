@@ -7,19 +7,27 @@ Importing it registers `TavisConfig` / `TavisModel` (model type `"tavis"`) with 
 from transformers import AutoConfig, AutoFeatureExtractor, AutoImageProcessor, AutoModel, AutoProcessor
 
 from ..imagebind.feature_extraction_imagebind import ImageBindAudioFeatureExtractor
-from .configuration_tavis import AVSBENCH_CLASSES, TavisConfig, sam2_video_config_dict
+from .configuration_tavis import (
+    AVSBENCH_CLASSES,
+    TEMPORAL_MODES,
+    TavisConfig,
+    canonical_temporal,
+    sam2_video_config_dict,
+)
 from .image_processing_tavis import TavisImageProcessorPil
 from .modeling_tavis import TavisModel, TavisPreTrainedModel, TavisSegmentationOutput
 from .processing_tavis import TavisProcessor
 
 __all__ = [
     "AVSBENCH_CLASSES",
+    "TEMPORAL_MODES",
     "TavisConfig",
     "TavisImageProcessorPil",
     "TavisModel",
     "TavisPreTrainedModel",
     "TavisProcessor",
     "TavisSegmentationOutput",
+    "canonical_temporal",
     "sam2_video_config_dict",
 ]
 

@@ -93,6 +93,25 @@ def sam2_video_config_dict(
     }
 
 
+TEMPORAL_MODES = ("per-frame", "tracking")
+"""How frames are decoded: each on its own (`"per-frame"`, the authors' evaluation) or tracked through SAM2's memory
+over a window of frames (`"tracking"`)."""
+
+_TEMPORAL_ALIASES = {"clip": "tracking"}  # the name of "tracking" before 0.2, kept loadable
+
+
+def canonical_temporal(value: str) -> str:
+    """`value` as one of `TEMPORAL_MODES` (`"clip"`, the former name of `"tracking"`, is accepted).
+
+    Raises:
+        ValueError: `value` names no temporal mode.
+    """
+    value = _TEMPORAL_ALIASES.get(value, value)
+    if value not in TEMPORAL_MODES:
+        raise ValueError(f"temporal must be one of {TEMPORAL_MODES}, got {value!r}")
+    return value
+
+
 def _parse_optional(value: str):
     """`none`/`null` -> None; a number -> a `float` (the optional numeric fields are floats); else the string."""
     if value.lower() in ("none", "null"):
@@ -397,4 +416,4 @@ class TavisConfig(PreTrainedConfig):
         return cls(**{**defaults, **kwargs})
 
 
-__all__ = ["AVSBENCH_CLASSES", "TavisConfig", "sam2_video_config_dict"]
+__all__ = ["AVSBENCH_CLASSES", "TEMPORAL_MODES", "TavisConfig", "canonical_temporal", "sam2_video_config_dict"]
