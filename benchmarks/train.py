@@ -2,13 +2,14 @@
 """Training step time and peak memory of TAViS, with and without audio-feature caching and activation checkpointing.
 
     python benchmarks/train.py                                  # tiny preset on CPU (random weights)
-    python benchmarks/train.py --preset paper --device cuda --mixed_precision bf16
+    python benchmarks/train.py --preset paper --device cuda --mixed-precision bf16
 
 Prints one JSON object: for every (cache_audio_features, activation_checkpointing) combination, the median
 optimizer-step time over ``--steps`` timed steps (after ``--warmup`` steps, so the cache is warm) and the peak
 memory (CUDA: ``torch.cuda.max_memory_allocated``; CPU: the worker process's peak RSS). Each combination runs in
 its own subprocess so peaks do not mix. Inputs are random tensors of the recipe's shapes (``--subset``: S4 = one
 frame per clip, MS3 = 5-frame clips with SAM2 memory) with a fixed set of audio clips, as in an epoch over a dataset.
+Options also accept their underscore spelling (``--batch_size``).
 """
 
 import argparse
@@ -34,8 +35,8 @@ def parse_args(argv=None):
     parser.add_argument("--preset", choices=PRESETS, default="tiny", help="TavisConfig preset (default: tiny)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     parser.add_argument("--subset", default="s4", help="recipe whose batch shape is used (default: s4)")
-    parser.add_argument("--batch_size", type=int, help="clips per step (default: the recipe's)")
-    parser.add_argument("--mixed_precision", choices=["no", "bf16", "fp16"], default="no")
+    parser.add_argument("--batch-size", "--batch_size", type=int, help="clips per step (default: the recipe's)")
+    parser.add_argument("--mixed-precision", "--mixed_precision", choices=["no", "bf16", "fp16"], default="no")
     parser.add_argument("--steps", type=int, default=5, help="timed steps (default: 5)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # "<cache>,<checkpointing>": run one combination

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import shlex
@@ -20,10 +21,12 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TRAIN_SCRIPT = REPO_ROOT / "examples" / "train_tavis.py"
+TRAIN_MODULE = "tavis_hf.training"
+"""The training `train` runs under `accelerate launch` (`-m tavis_hf.training`, shipped in the package); `--script`
+runs a training script instead (e.g. the repository's `examples/train_tavis.py`)."""
 DEMO_APP = REPO_ROOT / "demo" / "app.py"
-"""`train` and `demo` run these scripts of the repository (transformers-examples style): from a source checkout
-(`pip install -e .`) by default, otherwise give their paths with `--script` / `--app`."""
+"""`demo` runs this script of the repository (transformers-examples style): from a source checkout
+(`pip install -e .`) by default, otherwise give its path with `--app`."""
 DEFAULT_MAX_DURATION = 300.0
 """Longest video (seconds) `segment` accepts unless `--max-duration` says otherwise."""
 
@@ -235,7 +238,8 @@ def _script_args(extra: list[str]) -> list[str]:
 
 
 def train_command(args, script_args: list[str]) -> list[str]:
-    """The `accelerate launch` command line `tavis-hf train` runs (the same Python interpreter, explicit options)."""
+    """The `accelerate launch` command line `tavis-hf train` runs (the same Python interpreter, explicit options): the
+    packaged training module, or the script given with `--script`."""
     command = [sys.executable, "-m", "accelerate.commands.launch"]
     if args.config_file:
         command += ["--config_file", args.config_file]
@@ -245,7 +249,8 @@ def train_command(args, script_args: list[str]) -> list[str]:
         command += ["--mixed_precision", args.mixed_precision]
     if args.cpu:
         command.append("--cpu")
-    return [*command, str(args.script), *script_args]
+    target = ["-m", TRAIN_MODULE] if args.script is None else [str(args.script)]
+    return [*command, *target, *script_args]
 
 
 def _run_or_print(command: list[str], dry_run: bool) -> int:
@@ -265,14 +270,17 @@ def _script_file(path: Path, default: Path, what: str, option: str) -> Path:
 
 
 def _train(args, extra) -> int:
-    _script_file(Path(args.script), TRAIN_SCRIPT, "training script", "--script")
+    if args.script is not None:
+        _existing_file(str(args.script), "training script")
+    elif importlib.util.find_spec(TRAIN_MODULE) is None:
+        raise CLIError(f"this installation has no {TRAIN_MODULE} module")
     if args.num_processes is not None and args.num_processes < 1:
         raise CLIError(f"--num-processes must be >= 1, got {args.num_processes}")
     if args.cpu and (args.num_processes or 1) > 1:
         # `accelerate launch --cpu --num_processes N` starts ONE process: it would silently train without DDP.
         raise CLIError(
             "--cpu with --num-processes > 1 would start a single process; for a distributed CPU run use "
-            "`ACCELERATE_USE_CPU=1 torchrun --nproc_per_node N examples/train_tavis.py ...`"
+            "`ACCELERATE_USE_CPU=1 torchrun --nproc_per_node N -m tavis_hf.training ...`"
         )
     if args.config_file:
         _existing_file(args.config_file, "accelerate config file")
@@ -566,12 +574,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "train",
-        help="train with `accelerate launch examples/train_tavis.py`",
-        description="Run examples/train_tavis.py under `accelerate launch` (same Python). Arguments after `--` go "
-        "to the script: `tavis-hf train --cpu -- --subset s4 --output_dir runs/s4`; `tavis-hf train -- --help` lists "
-        "them.",
+        help="train with `accelerate launch -m tavis_hf.training`",
+        description="Run the packaged training (`python -m tavis_hf.training`) under `accelerate launch` (same "
+        "Python). Arguments after `--` go to the training: `tavis-hf train --cpu -- --subset s4 --output-dir runs/s4`; "
+        "`tavis-hf train -- --help` lists them.",
     )
-    p.add_argument("--script", type=Path, default=TRAIN_SCRIPT, help="training script (default: %(default)s)")
+    p.add_argument(
+        "--script", type=Path, help="run this training script instead (e.g. examples/train_tavis.py of a checkout)"
+    )
     p.add_argument("--config-file", help="accelerate config file")
     p.add_argument("--num-processes", type=int, help="processes (GPUs) to launch")
     p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])

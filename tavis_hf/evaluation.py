@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .training.data import decoded_waveform
+
 __all__ = [
     "audio_derangement",
     "dataset_identity",
@@ -91,8 +93,8 @@ def evaluate_dataset(
     for example in tqdm(dataset, desc="evaluating", unit="clip", disable=not progress):
         if semantic and not example[key]:
             raise ValueError("protocol 'avss' needs semantic_masks, which this dataset does not have")
-        samples = example["audio"].get_all_samples()
-        inputs = processor(videos=example["frames"], audio=samples.data.numpy(), sampling_rate=samples.sample_rate)
+        waveform, rate = decoded_waveform(example["audio"])  # the training transform's decoder
+        inputs = processor(videos=example["frames"], audio=waveform, sampling_rate=rate)
         with torch.no_grad():
             outputs = model(**inputs.to(device), class_input_ids=class_input_ids, temporal="per-frame")
         target = torch.from_numpy(np.stack([np.asarray(mask) for mask in example[key]]))[None]

@@ -135,12 +135,12 @@ def test_train_dry_run_prints_the_accelerate_command(run_cli, tmp_path):
     script.write_text("print('training')\n")
     status, out, err = run_cli(
         "train", "--script", script, "--num-processes", "2", "--mixed-precision", "bf16", "--dry-run",
-        "--", "--config", "configs/s4.yaml", "--learning_rate", "1e-4",
+        "--", "--config", "configs/s4.yaml", "--learning-rate", "1e-4",
     )  # fmt: skip
     assert status == 0, err
     assert shlex.split(out.strip()) == [
         sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--mixed_precision", "bf16",
-        str(script), "--config", "configs/s4.yaml", "--learning_rate", "1e-4",
+        str(script), "--config", "configs/s4.yaml", "--learning-rate", "1e-4",
     ]  # fmt: skip
 
 
@@ -160,15 +160,20 @@ def test_train_without_script(run_cli, tmp_path):
     _assert_one_line_error(status, err, "train", "no such training script")
 
 
-def test_train_default_script_is_the_example(run_cli):
-    assert cli.TRAIN_SCRIPT == cli.REPO_ROOT / "examples" / "train_tavis.py"
-    if not cli.TRAIN_SCRIPT.is_file():
-        pytest.skip("examples/train_tavis.py is not in this checkout")
+def test_train_runs_the_packaged_training_module(run_cli):
+    """No script from the repository: `accelerate launch -m tavis_hf.training` (what a wheel ships)."""
+    from accelerate.commands.launch import launch_command_parser
+
     status, out, err = run_cli("train", "--cpu", "--dry-run", "--", "--subset", "s4")
     assert status == 0, err
-    assert shlex.split(out) == [
-        sys.executable, "-m", "accelerate.commands.launch", "--cpu", str(cli.TRAIN_SCRIPT), "--subset", "s4"
+    command = shlex.split(out)
+    assert command == [
+        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "-m", "tavis_hf.training", "--subset", "s4"
     ]  # fmt: skip
+    launch = launch_command_parser().parse_args(command[3:])
+    assert (launch.module, launch.training_script, launch.training_script_args) == (
+        True, "tavis_hf.training", ["--subset", "s4"]
+    )  # fmt: skip
 
 
 def test_demo_default_app_and_passthrough(run_cli):

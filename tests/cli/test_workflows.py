@@ -260,17 +260,13 @@ def test_push_dataset_dict_dry_run_and_push(run_cli, synth_dir, monkeypatch):
 
 @pytest.mark.slow
 def test_train_then_push_the_final_folder(run_cli, tmp_path):
-    """`tavis-hf train` really launches accelerate on the example script (tiny preset, 1 epoch on 4 SynthAVS clips);
+    """`tavis-hf train` really launches accelerate on the packaged training (tiny preset, 1 epoch on 4 SynthAVS clips);
     its `final/` folder is a release folder `tavis-hf push` accepts."""
-    from tavis_hf.cli import TRAIN_SCRIPT
-
-    if not TRAIN_SCRIPT.is_file():
-        pytest.skip("examples/train_tavis.py is not in this checkout")
     run = tmp_path / "run"
     status, _, err = run_cli(
         "train", "--cpu", "--num-processes", "1", "--", "--subset", "synth-s4", "--synthavs", "2,1,1",
-        "--synthavs_image_size", "64", "--image_size", "64", "--model_preset", "tiny", "--output_dir", run,
-        "--num_train_epochs", "1", "--per_device_train_batch_size", "2", "--no_progress", "--report_to", "none",
+        "--synthavs-image-size", "64", "--model-preset", "tiny", "--output-dir", run,
+        "--num-train-epochs", "1", "--per-device-train-batch-size", "2", "--no-progress", "--report-to", "none",
     )  # fmt: skip
     assert status == 0, err
     with MockHub() as mock:

@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny SynthAVS DatasetDicts (64 px) saved to disk, and the training script as a module."""
+"""Shared fixtures: tiny SynthAVS DatasetDicts (64 px) saved to disk, and the training script (examples/train_tavis.py,
+a thin script over tavis_hf.training) as a module."""
 
 import importlib.util
 from pathlib import Path
@@ -29,9 +30,9 @@ def synth_s4_dir(tmp_path_factory) -> Path:
 
 
 def tiny_argv(dataset_dir, output_dir, *extra) -> list[str]:
-    """Command line of a tiny CPU run on `dataset_dir` (4 train clips, batch 2: 2 steps per epoch)."""
+    """Command line of a tiny CPU run on `dataset_dir` (4 train clips, batch 2: 2 steps per epoch; the tiny preset's
+    config runs at 64 px). Hyphenated options; tests add underscore spellings (the aliases) in `extra`."""
     return [
-        "--subset", "synth-s4", "--dataset_name_or_path", str(dataset_dir), "--model_preset", "tiny",
-        "--image_size", "64", "--per_device_train_batch_size", "2", "--output_dir", str(output_dir),
-        "--no_progress", *extra,
+        "--subset", "synth-s4", "--dataset-name-or-path", str(dataset_dir), "--model-preset", "tiny",
+        "--per-device-train-batch-size", "2", "--output-dir", str(output_dir), "--no-progress", *extra,
     ]  # fmt: skip

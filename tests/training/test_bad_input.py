@@ -86,11 +86,28 @@ def test_config_overrides(train_script, synth_s4_dir, tiny_model_dir, tmp_path):
         train_script.main(tiny_argv(synth_s4_dir, out, "--config_overrides", "no_such_field=1"))
     with pytest.raises(ValueError, match="temporal must be one of"):
         train_script.main(tiny_argv(synth_s4_dir, out, "--config_overrides", "temporal=sometimes"))
-    argv = tiny_argv(synth_s4_dir, out, "--config_overrides", "loss_weight_a2t=1.0")
-    argv[argv.index("--model_preset") : argv.index("--model_preset") + 2] = [
-        "--model_name_or_path",
+    # a pretrained model takes overrides too, but must still load every weight: one that changes the architecture fails
+    argv = tiny_argv(synth_s4_dir, out, "--config-overrides", "num_object_queries=5")
+    argv[argv.index("--model-preset") : argv.index("--model-preset") + 2] = [
+        "--model-name-or-path",
         str(tiny_model_dir),
     ]
-    with pytest.raises(SystemExit):
+    with pytest.raises(ValueError, match="does not load cleanly"):
         train_script.main(argv)
+    assert not out.exists()
+
+
+def test_moved_model_settings(train_script, synth_s4_dir, tmp_path, capsys):
+    """image_size and imagebind_train_mode are the model's config: naming them fails with one line saying so."""
+    out = tmp_path / "run"
+    for option in ("--image-size", "--image_size", "--imagebind-train-mode", "--no-imagebind_train_mode"):
+        argv = tiny_argv(synth_s4_dir, out, option, *(["64"] if "size" in option else []))
+        with pytest.raises(SystemExit) as exit_:
+            train_script.main(argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and err.count("\n") == 1 and "is a model setting" in err, err
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("subset: synth-s4\nimagebind_train_mode: true\n")
+    with pytest.raises(ValueError, match="imagebind_train_mode is a model setting: use --config-overrides"):
+        train_script.main(tiny_argv(synth_s4_dir, out, "--config", str(recipe)))
     assert not out.exists()

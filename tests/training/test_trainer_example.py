@@ -26,9 +26,9 @@ def test_trainer_example(synth_s4_dir, tiny_model_dir, tmp_path):
 
     module_evaluate_dataset, module.evaluate_dataset = module.evaluate_dataset, evaluate_dataset
     out = tmp_path / "trainer"
-    module.main(["--subset", "synth-s4", "--dataset_name_or_path", str(synth_s4_dir), "--model_name_or_path",
-                 str(tiny_model_dir), "--output_dir", str(out), "--image_size", "64",
-                 "--per_device_train_batch_size", "2", "--num_train_epochs", "1"])  # fmt: skip
+    module.main(["--subset", "synth-s4", "--dataset-name-or-path", str(synth_s4_dir), "--model_name_or_path",
+                 str(tiny_model_dir), "--output-dir", str(out), "--per-device-train-batch-size", "2",
+                 "--num_train_epochs", "1"])  # fmt: skip
     test = json.loads((out / "test_metrics.json").read_text())
     assert test["split"] == "test" and test["num_videos"] == 1
     # the test metrics are those of the saved final model on the test clips, and training moved only trainable weights

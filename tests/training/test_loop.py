@@ -1,4 +1,5 @@
-"""End-to-end runs of examples/train_tavis.py on tiny SynthAVS (single CPU process, in-process)."""
+"""End-to-end runs of the training loop (tavis_hf.training.loop, through the thin examples/train_tavis.py) on tiny
+SynthAVS (single CPU process, in-process)."""
 
 import json
 
@@ -63,7 +64,7 @@ def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path, capfd):
                                  "test": data["train"].select([2, 3])})  # fmt: skip
     data.save_to_disk(tmp_path / "data")
     out = tmp_path / "run"
-    overrides = ["--config_overrides", "ce_double_normalization=false,loss_weight_a2t=2.0"]
+    overrides = ["--config_overrides", "ce_double_normalization=false,loss_weight_a2t=2.0,imagebind_train_mode=true"]
     bars_before = (datasets.is_progress_bar_enabled(), transformers_logging.is_progress_bar_enabled())
     train_script.main(tiny_argv(tmp_path / "data", out, "--num_train_epochs", "2", "--checkpoints_total_limit", "1",
                                 "--eval_shuffled_audio_seed", "0", *overrides))  # fmt: skip
@@ -90,6 +91,12 @@ def test_outputs_of_a_run(train_script, synth_s4_dir, tmp_path, capfd):
     config = json.loads((final / "config.json").read_text())
     assert config["id2label"]["1"] == "chime"  # the dataset's vocabulary
     assert (config["ce_double_normalization"], config["loss_weight_a2t"]) == (False, 2.0)  # --config_overrides
+    assert config["imagebind_train_mode"] is True  # the model's setting, not overwritten by the recipe any more
+    for recipe in (
+        json.loads((out / "recipe.json").read_text())["recipe"],
+        json.loads((final / "training_recipe.json").read_text()),
+    ):
+        assert not {"image_size", "imagebind_train_mode"} & set(recipe)  # model settings: the config's
     # final weights are the best val epoch's
     assert torch.equal(
         load_file(final / "model.safetensors")["ibqd.queries.weight"],
