@@ -698,8 +698,8 @@ def _training_commands(records: dict[str, Any]) -> tuple[list[tuple[str, str]], 
         commands.append(("TAViS training", command))
     elif recipe is not None:
         notes.append(
-            "The command line of the TAViS training step is not recorded: its recipe is `training_recipe.json` "
-            "(`examples/train_tavis.py --config training_recipe.json`), but not its dataset nor its starting weights."
+            "The command line of the TAViS training step is not recorded: its recipe (optimisation and data settings) "
+            "is in `training_recipe.json`, but not its dataset nor its starting weights."
         )
     return commands, notes
 
