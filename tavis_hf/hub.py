@@ -338,7 +338,7 @@ class ModelFacts:
         components: `(label, value)` rows of the details table (towers, trunk, heads, classes).
         num_parameters: total parameter count of the model the config builds.
         image_size / imagebind_image_size: SAM 2 and ImageBind vision input sides in pixels.
-        temporal: `"per-frame"` or `"clip"` (`config.temporal`).
+        temporal: `"per-frame"` or `"tracking"` (`config.temporal`).
         num_classes: size of the class vocabulary, background included.
         preset: the `TavisConfig` preset whose architecture the config has (`tiny`, `release`, ...), or None.
         imagebind_huge / sam2_name: whether the towers are ImageBind-huge; "SAM 2.0 Hiera-L" etc. or None.

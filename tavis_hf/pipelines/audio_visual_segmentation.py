@@ -13,9 +13,10 @@ frame size), "score": float, "segments": [{"label": str | None, "score": float, 
 
 from __future__ import annotations
 
+import json
 import math
 import os
-from collections.abc import Iterator
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ import torch
 from PIL import Image
 from transformers.pipelines.base import ChunkPipeline
 
-from ..media import (
+from ..video import (
     AVSBENCH_FRAME_OFFSET,
     DEFAULT_FPS,
     MAX_FRAME_SIZE,
@@ -31,16 +32,14 @@ from ..media import (
     WINDOW_SECONDS,
     VideoArrays,
     VideoFile,
+    write_overlay_video,
 )
-from ..models.tavis import canonical_temporal
-from ..visualization import write_results_overlay
 
-__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels"]
+__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels", "segment_video"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "tavis-tiny"
 """Where the package's default (trained tiny) model lives: ``tavis_hf/checkpoints/tavis-tiny`` (config,
-safetensors weights and processor files). Used when no model is given to
-:func:`tavis_hf.segmentation.segment_video`."""
+safetensors weights and processor files). Used when no model is given to :func:`segment_video`."""
 
 BACKGROUND = "background"
 MODES = ("binary", "semantic", "instances")
@@ -88,10 +87,9 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         threshold (`float`, defaults to 0.5): probability threshold on the mask logits (the authors' 0.5).
         fps (`float`, defaults to 1.0): sampled frames per second (AVSBench: 1).
         temporal (`str`, defaults to `"per-frame"`): `"per-frame"` (frames independent, the authors' evaluation) or
-            `"tracking"` (SAM2 memory over each window; a short last window is padded by repeating its last frame).
-            `"clip"`, the former name of `"tracking"`, is accepted.
+            `"clip"` (SAM2 memory over each window; a short last window is padded by repeating its last frame).
         window_seconds (`float`, defaults to 5.0), frame_offset (`float`, defaults to 15/16),
-            max_frame_size (`int`, defaults to 1024): see [`tavis_hf.media.VideoFile`].
+            max_frame_size (`int`, defaults to 1024): see [`tavis_hf.video.VideoFile`].
         output_video (`str` or list of `str`, *optional*): write an mp4 with coloured masks, labels and the audio
             (the video is decoded a second time at its own frame rate; a URL is fetched again).
 
@@ -101,8 +99,6 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
     Masks are returned at the decoded frame size (bilinear upsampling of the logits, then the threshold).
     Memory: windows are decoded and run one at a time; the model outputs kept until post-processing are the
     `S x S` logit maps of each sampled frame (~200 kB per frame at 224 px, times N+1 in `"instances"` mode).
-    [`~AudioVisualSegmentationPipeline.iter_frame_results`] yields the results of one input window by window
-    instead, keeping none of them.
     """
 
     _load_processor = True
@@ -143,7 +139,9 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
             if value is not None:
                 preprocess[name] = value
         if temporal is not None:
-            preprocess["temporal"] = forward["temporal"] = canonical_temporal(temporal)
+            if temporal not in ("per-frame", "clip"):
+                raise ValueError(f"temporal must be 'per-frame' or 'clip'; got {temporal!r}")
+            preprocess["temporal"] = forward["temporal"] = temporal
         if mode is not None:
             if mode not in MODES:
                 raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
@@ -164,21 +162,6 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         if labels is None:
             return [self.model.config.id2label[i] for i in range(len(self.model.config.id2label))]
         return labels if labels[0] == BACKGROUND else [BACKGROUND, *labels]
-
-    def iter_frame_results(self, inputs, **kwargs) -> Iterator[dict]:
-        """Segment one input and yield its per-frame results as they are produced, window by window.
-
-        The same dicts, in the same order, as `self(inputs, **kwargs)` returns (see the class docstring for the
-        inputs and the call parameters); each window is decoded, run and post-processed before the next one is read,
-        so a caller can write or show results while the video is still being processed.
-        """
-        preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
-        preprocess_params = {**self._preprocess_params, **preprocess_params}
-        forward_params = {**self._forward_params, **forward_params}
-        postprocess_params = {**self._postprocess_params, **postprocess_params}
-        for model_inputs in self.preprocess(inputs, **preprocess_params):
-            model_outputs = self.forward(model_inputs, **forward_params)
-            yield from self.postprocess([model_outputs], **postprocess_params)
 
     def __call__(self, inputs, output_video=None, **kwargs):
         """Segment one input or a list of inputs (see the class docstring); `output_video` writes overlays."""
@@ -246,7 +229,7 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
                     k: features[k].to(dtype) for k in ("pixel_values", "imagebind_pixel_values", "input_features")
                 }
                 num = len(window.frame_indices)
-                if temporal == "tracking":
+                if temporal == "clip":
                     pad = per_window - num  # repeat the last frame: SAM2 memory is causal, earlier frames unchanged
                     if pad:
                         tensors = {
@@ -269,16 +252,13 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         meta = {
             k: model_inputs.pop(k) for k in ("frame_indices", "timestamps", "num_valid", "original_size", "is_last")
         }
-        temporal = {"tracking": "clip"}.get(temporal, temporal)  # the model's name until it takes "tracking"
         outputs = self.model(
             **model_inputs, class_input_ids=class_input_ids if mode != "binary" else None, temporal=temporal
         )
         result = {"pred_masks": outputs.pred_masks}
         if mode != "binary":
             # per-query class distribution from the source the model's AVSS assembly uses (a2t, v2t or their mean)
-            sources = [outputs.audio_class_logits, outputs.image_class_logits]
-            sources = {"a2t": sources[:1], "v2t": sources[1:], "mean": sources}[self.model.config.avss_class_source]
-            result["class_probs"] = sum(logits.float().softmax(-1) for logits in sources) / len(sources)
+            result["class_probs"] = outputs.class_probs
             key = "semantic_masks" if mode == "semantic" else "object_masks"
             result[key] = getattr(outputs, key)
         return {**result, **meta}
@@ -352,14 +332,21 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
 
     # ------------------------------------------------------------------------------------------------ overlay
     def write_overlay(self, source, frames: list[dict], path, fps=None, max_frame_size=None, **_) -> str:
-        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate, with sound
-        ([`tavis_hf.visualization.write_results_overlay`])."""
+        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate, with sound."""
         sample_fps = DEFAULT_FPS if fps is None else fps
+        labels = sorted({s["label"] for f in frames for s in f["segments"]}, key=str)
+        layers = [[(s["label"], s["score"], np.asarray(s["mask"]) > 0) for s in f["segments"]] for f in frames]
         source_kwargs = {"fps": sample_fps}
         if max_frame_size is not None and not isinstance(source, dict):
             source_kwargs["max_frame_size"] = max_frame_size
         with self.open_source(source, **source_kwargs) as video:
-            return write_results_overlay(path, video, frames, sample_fps)
+
+            def layers_at(t: float):
+                return layers[min(max(int(math.floor(t * sample_fps)), 0), len(layers) - 1)]
+
+            return write_overlay_video(
+                path, video.iter_frames(), layers_at, labels, video.info.video_fps, video.soundtrack(), SAMPLING_RATE
+            )
 
 
 def _with_is_last(iterator):
@@ -383,3 +370,99 @@ def _mask_score(probs: torch.Tensor, mask: torch.Tensor) -> float:
 
 def _to_pil(mask: torch.Tensor) -> Image.Image:
     return Image.fromarray(mask.numpy().astype(np.uint8) * 255, mode="L")
+
+
+# ------------------------------------------------------------------------------------------------- one call
+def segment_video(
+    video,
+    model=None,
+    labels=None,
+    output_dir="tavis_output",
+    mode: str = "binary",
+    fps: float = DEFAULT_FPS,
+    threshold: float = 0.5,
+    temporal: str = "per-frame",
+    progress: bool = True,
+    device=None,
+) -> dict:
+    """Segment a video and write the results to `output_dir`; what `tavis-hf segment` and
+    `examples/segment_video.py` run.
+
+    Writes `masks/frame_{k:05d}.png` (sounding-object mask, 0/255), one `masks/frame_{k:05d}_{j}_{label}.png` per
+    labelled segment (`"semantic"`/`"instances"`), `summary.json` (the returned dict) and `overlay.mp4` (coloured
+    masks and labels over the video, original audio).
+
+    Args:
+        video: a video path, URL or bytes (see [`AudioVisualSegmentationPipeline`]).
+        model: a model folder/Hub id or an [`AudioVisualSegmentationPipeline`]; `None` uses
+            [`DEFAULT_MODEL_DIR`] (error if the package does not ship it yet).
+        labels, mode, fps, threshold, temporal: as for the pipeline.
+        output_dir: output folder (created).
+        progress (`bool`): show a tqdm progress bar over the sampled frames.
+        device: torch device for the model.
+
+    Returns:
+        `dict`: the summary written to `summary.json` (paths relative to `output_dir`).
+    """
+    from tqdm.auto import tqdm
+    from transformers import pipeline
+
+    start = time.perf_counter()
+    if isinstance(model, AudioVisualSegmentationPipeline):
+        segmenter = model
+    else:
+        if model is None:
+            if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+                raise FileNotFoundError(
+                    f"no default model is shipped yet (expected at {DEFAULT_MODEL_DIR}); pass a model folder or Hub id"
+                )
+            model = str(DEFAULT_MODEL_DIR)
+        segmenter = pipeline("audio-visual-segmentation", model=str(model), device=device)
+    output_dir = Path(output_dir)
+    (output_dir / "masks").mkdir(parents=True, exist_ok=True)
+    preprocess_kw, forward_kw, postprocess_kw = segmenter._sanitize_parameters(
+        labels=labels, mode=mode, threshold=threshold, fps=fps, temporal=temporal
+    )
+    with segmenter.open_source(video, fps=fps) as source:
+        total = source.num_frames
+    chunks = []
+    with tqdm(total=total, desc="segmenting", unit="frame", disable=not progress) as bar:
+        for chunk in segmenter.preprocess(video, **preprocess_kw):
+            chunks.append(segmenter.forward(chunk, **forward_kw))
+            bar.update(chunk["num_valid"])
+    frames = segmenter.postprocess(chunks, **postprocess_kw)
+    summary_frames = []
+    for frame in frames:
+        k = frame["frame_index"]
+        mask_name = f"masks/frame_{k:05d}.png"
+        frame["mask"].save(output_dir / mask_name)
+        segments = []
+        for j, segment in enumerate(frame["segments"]):
+            name = mask_name
+            if segment["label"] is not None:
+                safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in segment["label"])
+                name = f"masks/frame_{k:05d}_{j}_{safe}.png"
+                segment["mask"].save(output_dir / name)
+            area = int((np.asarray(segment["mask"]) > 0).sum())
+            segments.append({"label": segment["label"], "score": segment["score"], "mask": name, "area": area})
+        summary_frames.append(
+            {"frame_index": k, "timestamp": frame["timestamp"], "score": frame["score"], "mask": mask_name,
+             "segments": segments}
+        )  # fmt: skip
+    overlay = segmenter.write_overlay(video, frames, output_dir / "overlay.mp4", fps=fps)
+    summary = {
+        "video": os.fspath(video) if isinstance(video, (str, os.PathLike)) else f"<{type(video).__name__}>",
+        "model": getattr(segmenter.model, "name_or_path", None),
+        "mode": mode,
+        "labels": postprocess_kw.get("vocabulary"),
+        "fps": fps,
+        "threshold": threshold,
+        "temporal": temporal,
+        "num_frames": len(frames),
+        "overlay": os.path.relpath(overlay, output_dir),
+        "seconds": round(time.perf_counter() - start, 3),
+        "frames": summary_frames,
+    }
+    with open(output_dir / "summary.json", "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary

@@ -16,6 +16,7 @@ one-line message saying where the setting lives; a recorded recipe (``recipe.jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -23,6 +24,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from ..models.tavis.configuration_tavis import TEMPORAL_MODES, canonical_temporal
 
 __all__ = [
     "MOVED_SETTINGS",
@@ -51,7 +54,7 @@ _SINGLE = {
     "train_frames": "annotated",
     "train_temporal": "per-frame",
 }
-_MULTI = {**_OBJECT_LIKE, "per_device_train_batch_size": 4, "train_frames": "all", "train_temporal": "clip"}
+_MULTI = {**_OBJECT_LIKE, "per_device_train_batch_size": 4, "train_frames": "all", "train_temporal": "tracking"}
 #: The authors' recipe per subset (S4: the annotated frame, batch 10; MS3: 5-frame clips with SAM2 memory, batch 4;
 #: AVSS v2: 10-frame clips, batch 4, 40 epochs, semantic metric). ``v1s``/``v1m`` are S4/MS3 with semantic labels;
 #: ``synth-*`` are the SynthAVS counterparts.
@@ -108,7 +111,10 @@ class TrainingRecipe:
     train_frames: str = _help(
         "'annotated': the first annotated frame of each clip (S4); 'all': every frame (MS3, v2)", "annotated"
     )
-    train_temporal: str = _help("'per-frame' or 'clip' (SAM2 memory over the clip) while training", "per-frame")
+    train_temporal: str = _help(
+        "'per-frame' or 'tracking' (SAM2 memory over each clip's frames) while training; 'clip' is read as 'tracking'",
+        "per-frame",
+    )
     eval_protocol: str = _help("tavis_hf.metrics protocol: avsbench, tavis_release or avss", "avsbench")
     eval_videos_per_batch: int | None = _help("videos per reference batch of the metric (F depends on it)", 1)
     metric_for_best_model: str = _help("val metric selecting the best checkpoint (jaccard or miou)", "jaccard")
@@ -155,6 +161,8 @@ class TrainingRecipe:
     def __post_init__(self):
         if self.subset not in SUBSET_DEFAULTS:
             raise ValueError(f"unknown subset {self.subset!r}; choose one of {', '.join(SUBSET_DEFAULTS)}")
+        with contextlib.suppress(ValueError):  # "clip", the former name of "tracking", is read as "tracking"
+            self.train_temporal = canonical_temporal(self.train_temporal)
         self._check_ranges()
         self._check_choices()
 
@@ -184,7 +192,7 @@ class TrainingRecipe:
     def _check_choices(self) -> None:
         choices = {
             "train_frames": ("annotated", "all"),
-            "train_temporal": ("per-frame", "clip"),
+            "train_temporal": TEMPORAL_MODES,
             "eval_protocol": ("avsbench", "tavis_release", "avss"),
             "metric_for_best_model": ("jaccard", "fmeasure", "miou", "fscore"),
         }
@@ -320,8 +328,12 @@ def load_recipe_file(path: str | os.PathLike) -> dict[str, Any]:
 def recorded_recipe(values: Mapping[str, Any]) -> dict[str, Any]:
     """A recipe as an earlier run recorded it (``recipe.json``, ``training_recipe.json``), for reading only: the
     former fields of :data:`MOVED_SETTINGS` are dropped (the model's config holds them, and the run's model config
-    fingerprint covers them)."""
-    return {key: value for key, value in values.items() if key not in MOVED_SETTINGS}
+    fingerprint covers them), and ``train_temporal="clip"`` reads as its current name ``"tracking"``."""
+    values = {key: value for key, value in values.items() if key not in MOVED_SETTINGS}
+    if "train_temporal" in values:
+        with contextlib.suppress(ValueError):
+            values["train_temporal"] = canonical_temporal(values["train_temporal"])
+    return values
 
 
 def resolve_recipe(

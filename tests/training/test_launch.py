@@ -39,7 +39,7 @@ def test_parse_args_defaults_synthavs_to_its_subset():
     _, recipe = parse_args(
         ["--synthavs", "4,2,2", "--model_preset", "tiny", "--output_dir", "x", "--subset", "synth-ms3"]
     )
-    assert recipe.subset == "synth-ms3" and recipe.train_temporal == "clip"
+    assert recipe.subset == "synth-ms3" and recipe.train_temporal == "tracking"
     with pytest.raises(SystemExit):
         parse_args(["--subset", "s4", "--model-preset", "tiny", "--output-dir", "x"])  # no data
 

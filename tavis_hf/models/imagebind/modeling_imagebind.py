@@ -3,7 +3,7 @@
 A re-implementation (not a copy) of the authors' ImageBind (Meta AI; code and weights CC BY-NC-SA 4.0, neither is
 vendored here). With the same weights (see ``convert_imagebind.py``) the outputs equal the authors' model: final
 embeddings and trunk tokens are identical in fp32 (max |diff| 0.0 at full depth, random weights;
-``tests/imagebind/test_official_parity.py``).
+``tests/models/imagebind/test_official_parity.py``).
 
 The vision and text towers are OpenCLIP ViT-H/14 towers and reuse transformers' CLIP modules unchanged
 (``CLIPVisionEmbeddings``, ``CLIPTextEmbeddings``, ``CLIPEncoder``, ``CLIPMLP``); only the audio tower (stem
@@ -536,9 +536,9 @@ class ImageBindModel(ImageBindPreTrainedModel):
         inputs_embeds: torch.FloatTensor | None = None,
         eos_positions: torch.LongTensor | None = None,
         input_features: torch.Tensor | None = None,
-        **kwargs,
     ) -> ImageBindOutput:
-        r"""Embed whichever modalities are given (see the `get_*_features` methods for shapes).
+        r"""Embed whichever modalities are given (see the `get_*_features` methods for shapes). An unknown keyword
+        argument is an error (`TypeError`).
 
         Returns:
             [`ImageBindOutput`].

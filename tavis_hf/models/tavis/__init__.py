@@ -1,4 +1,5 @@
-"""TAViS (ICCV 2025) in transformers style: config, model, checkpoint converter, loss and SAM2 clip driver.
+"""TAViS (ICCV 2025) in transformers style: config, model, checkpoint converter, loss, highlight images and the
+SAM2 tracking driver.
 
 Importing it registers `TavisConfig` / `TavisModel` (model type `"tavis"`) with transformers' `AutoConfig` and
 `AutoModel`.
@@ -15,7 +16,8 @@ from .configuration_tavis import (
     sam2_video_config_dict,
 )
 from .image_processing_tavis import TavisImageProcessorPil
-from .modeling_tavis import TavisModel, TavisPreTrainedModel, TavisSegmentationOutput
+from .loss_tavis import TavisLossTerms
+from .modeling_tavis import TavisModel, TavisPreTrainedModel, TavisPrompts, TavisSegmentationOutput
 from .processing_tavis import TavisProcessor
 
 __all__ = [
@@ -23,9 +25,11 @@ __all__ = [
     "TEMPORAL_MODES",
     "TavisConfig",
     "TavisImageProcessorPil",
+    "TavisLossTerms",
     "TavisModel",
     "TavisPreTrainedModel",
     "TavisProcessor",
+    "TavisPrompts",
     "TavisSegmentationOutput",
     "canonical_temporal",
     "sam2_video_config_dict",

@@ -168,11 +168,13 @@ class TavisConfig(PreTrainedConfig):
             object counts as present for the object pointer gate (release −2; stock SAM2 0).
         fill_hole_area (`int`, defaults to 0): *fidelity flag*. Hole filling of the released build (8) needs a CUDA
             extension and is skipped on CPU; only 0 is implemented.
-        temporal (`str`, defaults to `"per-frame"`): *fidelity flag* `use_memory_at_inference`. `"per-frame"`: every
-            frame is decoded independently (the authors' evaluation protocol). `"clip"`: SAM2 memory attention over
-            the clip with frame 0 as conditioning frame (how MS3 was trained).
-        clip_memory_bfloat16 (`bool`, defaults to `False`): *fidelity flag* (clip mode). The release stores SAM2
-            memory features in bf16 between frames; `False` keeps them in the compute dtype.
+        temporal (`str`, defaults to `"per-frame"`): *fidelity flag* `use_memory_at_inference`, one of
+            [`TEMPORAL_MODES`]. `"per-frame"`: every frame is decoded independently (the authors' evaluation
+            protocol). `"tracking"`: SAM2 tracks the prompts through each window of frames (memory attention, frame 0
+            the conditioning frame), as MS3 was trained. `"clip"`, its name before 0.2, is read as `"tracking"`.
+        tracking_memory_bfloat16 (`bool`, defaults to `False`): *fidelity flag* (tracking). The release stores SAM2
+            memory features in bf16 between frames; `False` keeps them in the compute dtype. Formerly
+            `clip_memory_bfloat16`: that key (in a `config.json` or as an argument) sets this field.
         imagebind_train_mode (`bool`, defaults to `False`): *fidelity flag* (training). Release: the ImageBind audio
             trunk's drop path is active while training.
         ce_double_normalization (`bool`, defaults to `True`): *fidelity flag* (training). Class CE is a weighted mean
@@ -201,6 +203,8 @@ class TavisConfig(PreTrainedConfig):
     """
 
     model_type = "tavis"
+    # names before 0.2, still read (from a config.json, as arguments and as attributes)
+    attribute_map = {"clip_memory_bfloat16": "tracking_memory_bfloat16"}
     sub_configs_defaults = {
         "sam2_config": SubConfigSpec(config_class=AutoConfig, model_type="sam2_video"),
         "imagebind_config": ImageBindConfig,
@@ -231,7 +235,7 @@ class TavisConfig(PreTrainedConfig):
     object_pointer_threshold: float = -2.0
     fill_hole_area: int = 0
     temporal: str = "per-frame"
-    clip_memory_bfloat16: bool = False
+    tracking_memory_bfloat16: bool = False
     imagebind_train_mode: bool = False
     ce_double_normalization: bool = True
     min_object_area: int = 20
@@ -258,6 +262,7 @@ class TavisConfig(PreTrainedConfig):
         if self.id2label is None:
             self.id2label = dict(enumerate(AVSBENCH_CLASSES))
             self.label2id = {v: k for k, v in self.id2label.items()}
+        self.temporal = _TEMPORAL_ALIASES.get(self.temporal, self.temporal)  # stored under its current name
         super().__post_init__(**kwargs)
 
     def validate_architecture(self):
@@ -266,7 +271,7 @@ class TavisConfig(PreTrainedConfig):
         choices = {
             "ibqd_query_layers": ("last_only", "stacked"),
             "ibqd_token_memory_alignment": ("interleave", "tile"),
-            "temporal": ("per-frame", "clip"),
+            "temporal": TEMPORAL_MODES,
             "highlight_blur": ("box", "gaussian"),
             "avss_assembly": ("soft", "hard"),
             "avss_class_source": ("a2t", "v2t", "mean"),
@@ -312,6 +317,7 @@ class TavisConfig(PreTrainedConfig):
                 setattr(target, name, _parse_optional(value))
             else:
                 PreTrainedConfig.update_from_string(target, f"{name}={value}")
+        self.temporal = _TEMPORAL_ALIASES.get(self.temporal, self.temporal)
 
     @property
     def num_prompts(self) -> int:
@@ -325,13 +331,15 @@ class TavisConfig(PreTrainedConfig):
         at its release value (what ``convert_tavis.py`` writes for the S4, MS3 and V2 checkpoints; the outputs of
         the authors' ``infer`` are reproduced). Training-scope flags keep their defaults (docs/fidelity.md §9.3)
         unless ``reproduce_training_quirks``, which also sets the release's training-time behaviour: IBQD memory
-        tiling across frames, ImageBind audio drop path in training and bf16 clip memories."""
+        tiling across frames, ImageBind audio drop path in training and bf16 tracking memories."""
         defaults = {
             "sam2_config": sam2_video_config_dict("large", "2.0", 224),
             "imagebind_config": ImageBindConfig.imagebind_huge().to_dict(),
         }
         if reproduce_training_quirks:
-            defaults.update(ibqd_token_memory_alignment="tile", imagebind_train_mode=True, clip_memory_bfloat16=True)
+            defaults.update(
+                ibqd_token_memory_alignment="tile", imagebind_train_mode=True, tracking_memory_bfloat16=True
+            )
         return cls(**{**defaults, **kwargs})
 
     @classmethod

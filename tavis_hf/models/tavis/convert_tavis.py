@@ -252,7 +252,8 @@ _REMOTE_CODE_FILES = (
     _PACKAGE_DIR / "configuration_tavis.py",
     _PACKAGE_DIR / "modeling_tavis.py",
     _PACKAGE_DIR / "loss_tavis.py",
-    _PACKAGE_DIR / "sam2_clip_tavis.py",
+    _PACKAGE_DIR / "highlight_tavis.py",
+    _PACKAGE_DIR / "sam2_tracking_tavis.py",
     _PACKAGE_DIR.parent / "imagebind" / "configuration_imagebind.py",
     _PACKAGE_DIR.parent / "imagebind" / "modeling_imagebind.py",
 )

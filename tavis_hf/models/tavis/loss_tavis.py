@@ -1,5 +1,5 @@
 # Copyright 2026 The tavis_hf contributors. Licensed under the MIT licence.
-"""TAViS training objective: ground-truth preparation, highlight images, Hungarian matching and the loss terms.
+"""TAViS training objective: ground-truth preparation, Hungarian matching and the loss terms.
 
 This module reproduces the semantics of the authors' released training code (``backward_G`` of their video
 predictor and their Mask2Former-style matcher), written from the description in ``docs/fidelity.md`` §3,
@@ -10,22 +10,26 @@ Notation: ``F`` frames (a batch of ``B`` clips of ``T`` frames flattened, ``F = 
 frame (5 in TAViS), ``C`` classes including background at index 0 (71 for AVSBench-semantic), ``D`` the width of the
 pseudo-text / class-text features (1024 for ImageBind-huge), ``H x W`` the mask resolution (224 x 224 in TAViS).
 
-The module depends only on torch and scipy; it imports nothing from the rest of ``tavis_hf``.
+The module depends only on torch, scipy and transformers' ``ModelOutput``; it imports nothing from the rest of
+``tavis_hf``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import nn
+from transformers.utils import ModelOutput
 
 __all__ = [
     "TavisLoss",
+    "TavisLossOutput",
+    "TavisLossTerms",
     "filter_small_objects",
-    "highlight_images",
     "hungarian_match",
     "mask_iou_loss",
     "sample_points",
@@ -64,87 +68,6 @@ def filter_small_objects(labels: torch.LongTensor, min_area: int = 20) -> torch.
         if small.numel() > 0:
             clip_out[torch.isin(clip_labels, small)] = 0
     return filtered
-
-
-def _gaussian_kernel_1d(kernel_size: int, sigma: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    positions = torch.arange(kernel_size, dtype=torch.float64) - (kernel_size - 1) / 2
-    kernel = torch.exp(-0.5 * (positions / sigma) ** 2)
-    return (kernel / kernel.sum()).to(dtype=dtype, device=device)
-
-
-def highlight_images(
-    object_probs: torch.Tensor,
-    frames: torch.Tensor,
-    *,
-    blur: str = "box",
-    kernel_size: int = 75,
-    sigma: float | None = None,
-) -> torch.Tensor:
-    r"""Build the "highlight" image of every object query: the object kept sharp, its surroundings blurred.
-
-    For a query with mask probability $m$ and frame $I$: $H = m \cdot I + (1 - m) \cdot \mathrm{Blur}((1 - m) \cdot
-    I)$. Gradients flow into `object_probs` (this is the path of the image-to-text loss into the mask decoder).
-
-    Blurs (both keep the spatial size and treat the outside of the image as zeros, so borders darken):
-
-    - `"box"` (released code, the default): a `kernel_size x kernel_size` average, stride 1, padding
-      `kernel_size // 2`, with the zero padding counted in the average (`count_include_pad=True`).
-    - `"gaussian"` (the paper's wording): a separable normalised Gaussian of the same size, zero padding. `sigma`
-      defaults to the OpenCV / torchvision convention `0.3 * ((kernel_size - 1) / 2 - 1) + 0.8` (11.6 for 75).
-
-    Args:
-        object_probs (`torch.Tensor` of shape `(F, N, H, W)`):
-            Per-query mask probabilities in [0, 1] (sigmoid of the object logits).
-        frames (`torch.Tensor` of shape `(F, 3, H, W)`):
-            The un-normalised frames in [0, 1].
-        blur (`str`, *optional*, defaults to `"box"`):
-            `"box"` or `"gaussian"`.
-        kernel_size (`int`, *optional*, defaults to 75):
-            Odd blur window size in pixels.
-        sigma (`float`, *optional*):
-            Gaussian standard deviation in pixels (only for `blur="gaussian"`).
-
-    Returns:
-        `torch.Tensor` of shape `(F, N, 3, H, W)`: the highlight images, in [0, 1].
-    """
-    if object_probs.ndim != 4:
-        raise ValueError(f"`object_probs` must have shape (F, N, H, W), got {tuple(object_probs.shape)}.")
-    if frames.ndim != 4 or frames.shape[1] != 3:
-        raise ValueError(f"`frames` must have shape (F, 3, H, W), got {tuple(frames.shape)}.")
-    if frames.shape[0] != object_probs.shape[0] or frames.shape[-2:] != object_probs.shape[-2:]:
-        raise ValueError(
-            f"`frames` {tuple(frames.shape)} and `object_probs` {tuple(object_probs.shape)} disagree on the number "
-            "of frames or the spatial size."
-        )
-    if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"`kernel_size` must be a positive odd integer, got {kernel_size}.")
-    if blur not in ("box", "gaussian"):
-        raise ValueError(f"`blur` must be 'box' or 'gaussian', got {blur!r}.")
-    if blur == "box" and sigma is not None:
-        raise ValueError("`sigma` only applies to blur='gaussian'.")
-
-    mask = object_probs.unsqueeze(2)  # (F, N, 1, H, W)
-    image = frames.unsqueeze(1)  # (F, 1, 3, H, W)
-    background = (1 - mask) * image  # (F, N, 3, H, W)
-    flat = background.flatten(0, 1)  # (F*N, 3, H, W)
-    padding = kernel_size // 2
-    if blur == "box":
-        blurred = F.avg_pool2d(flat, kernel_size, stride=1, padding=padding, count_include_pad=True)
-    else:
-        if sigma is None:
-            sigma = 0.3 * ((kernel_size - 1) * 0.5 - 1) + 0.8
-        if sigma <= 0:
-            raise ValueError(f"`sigma` must be positive, got {sigma}.")
-        kernel = _gaussian_kernel_1d(kernel_size, sigma, flat.dtype, flat.device)
-        channels = flat.shape[1]
-        blurred = F.conv2d(
-            flat, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), padding=(0, padding), groups=channels
-        )
-        blurred = F.conv2d(
-            blurred, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), padding=(padding, 0), groups=channels
-        )
-    blurred = blurred.view_as(background)
-    return mask * image + (1 - mask) * blurred
 
 
 def sample_points(masks: torch.Tensor, point_coords: torch.Tensor) -> torch.Tensor:
@@ -300,6 +223,52 @@ def mask_iou_loss(logits: torch.Tensor, targets: torch.Tensor, eps: float = 1e-6
     return (1 - intersection / (union + eps)).mean()
 
 
+@dataclass
+class TavisLossTerms(ModelOutput):
+    r"""The unweighted terms of the TAViS loss, each a 0-d tensor (see [`TavisLoss`] for what each computes and
+    `docs/fidelity.md` §3 for the release). A mapping too: `dict(terms)` or `terms.items()` give `loss_<term>: value`
+    (what training logs).
+
+    Args:
+        loss_a2t (`torch.FloatTensor`): class-weighted cross-entropy of the audio-to-text class logits.
+        loss_i2t (`torch.FloatTensor`): the same for the highlight-image-to-text class logits.
+        loss_object_bce (`torch.FloatTensor`): BCE of the matched object masks.
+        loss_object_iou (`torch.FloatTensor`): soft IoU loss of the matched object masks.
+        loss_a2pt (`torch.FloatTensor`): MSE between the pseudo-text features and their target class-text features.
+        loss_binary_bce (`torch.FloatTensor`): BCE of the binary (global-prompt) mask against the sounding pixels.
+        loss_binary_iou (`torch.FloatTensor`): soft IoU loss of the binary mask.
+        loss_binary_presence (`torch.FloatTensor`): BCE of the global prompt's SAM2 object score against "the frame
+            has a sounding object" (not in TAViS; zero without presence logits).
+    """
+
+    loss_a2t: torch.FloatTensor | None = None
+    loss_i2t: torch.FloatTensor | None = None
+    loss_object_bce: torch.FloatTensor | None = None
+    loss_object_iou: torch.FloatTensor | None = None
+    loss_a2pt: torch.FloatTensor | None = None
+    loss_binary_bce: torch.FloatTensor | None = None
+    loss_binary_iou: torch.FloatTensor | None = None
+    loss_binary_presence: torch.FloatTensor | None = None
+
+
+@dataclass
+class TavisLossOutput(ModelOutput):
+    r"""Output of [`TavisLoss`].
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`): the weighted total.
+        terms ([`TavisLossTerms`]): every unweighted term.
+        num_matched (`int`): `M`, the number of matched (query, object) pairs over all frames.
+        matched_indices (`list` of `F` pairs of `torch.LongTensor`): per frame `(query_indices, target_classes)`, see
+            [`hungarian_match`].
+    """
+
+    loss: torch.FloatTensor | None = None
+    terms: TavisLossTerms | None = None
+    num_matched: int | None = None
+    matched_indices: list[tuple[torch.LongTensor, torch.LongTensor]] | None = None
+
+
 class TavisLoss(nn.Module):
     r"""The TAViS training loss (released-code semantics), a parameter-free module.
 
@@ -378,7 +347,7 @@ class TavisLoss(nn.Module):
         labels: torch.LongTensor,
         binary_presence_logits: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
-    ) -> dict:
+    ) -> TavisLossOutput:
         """Compute the loss.
 
         Args:
@@ -396,31 +365,12 @@ class TavisLoss(nn.Module):
             generator (`torch.Generator`, *optional*): random source of the matching points.
 
         Returns:
-            `dict` with 0-d tensors `loss` (weighted total), `loss_a2t`, `loss_i2t`, `loss_object_bce`,
-            `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`, `loss_binary_presence`, the int
-            `num_matched` (`M`) and `matched_indices` (per frame `(query_indices, target_classes)`, see [`hungarian_match`]).
+            [`TavisLossOutput`]: the weighted total `loss`, every unweighted term (`terms`, a [`TavisLossTerms`]), the
+            number of matched pairs `num_matched` (`M`) and `matched_indices` (per frame `(query_indices,
+            target_classes)`, see [`hungarian_match`]).
         """
-        _check_match_inputs(object_logits, audio_class_logits, image_class_logits, labels)
-        num_frames, num_queries, height, width = object_logits.shape
-        num_classes = audio_class_logits.shape[-1]
-        if binary_logits.shape != (num_frames, height, width):
-            raise ValueError(
-                f"`binary_logits` must have shape ({num_frames}, {height}, {width}), got {tuple(binary_logits.shape)}."
-            )
-        if (pseudo_text_features is None) != (class_text_hidden is None):
-            raise ValueError("`pseudo_text_features` and `class_text_hidden` must be given together (or both None).")
-        if pseudo_text_features is not None:
-            if pseudo_text_features.ndim != 3 or pseudo_text_features.shape[:2] != (num_frames, num_queries):
-                raise ValueError(
-                    f"`pseudo_text_features` must have shape ({num_frames}, {num_queries}, D), got "
-                    f"{tuple(pseudo_text_features.shape)}."
-                )
-            if class_text_hidden.shape != (num_classes, pseudo_text_features.shape[-1]):
-                raise ValueError(
-                    f"`class_text_hidden` must have shape ({num_classes}, {pseudo_text_features.shape[-1]}), got "
-                    f"{tuple(class_text_hidden.shape)}."
-                )
-
+        self._check_inputs(object_logits, binary_logits, audio_class_logits, image_class_logits,
+                           pseudo_text_features, class_text_hidden, labels)  # fmt: skip
         matches = hungarian_match(
             object_logits=object_logits,
             audio_class_logits=audio_class_logits,
@@ -430,11 +380,52 @@ class TavisLoss(nn.Module):
             cost_weights=self.matcher_cost_weights,
             generator=generator,
         )
+        losses = self._matched_terms(matches, object_logits, audio_class_logits, image_class_logits,
+                                     pseudo_text_features, class_text_hidden, labels)  # fmt: skip
+        losses.update(self._binary_terms(binary_logits, binary_presence_logits, labels))
+        total = sum(getattr(self, f"loss_weight_{name}") * losses[name] for name in self._TERMS)
+        return TavisLossOutput(
+            loss=total,
+            terms=TavisLossTerms(**{f"loss_{name}": losses[name] for name in self._TERMS}),
+            num_matched=sum(int(queries.numel()) for queries, _ in matches),
+            matched_indices=matches,
+        )
+
+    @staticmethod
+    def _check_inputs(object_logits, binary_logits, audio_class_logits, image_class_logits, pseudo_text_features,
+                      class_text_hidden, labels) -> None:  # fmt: skip
+        _check_match_inputs(object_logits, audio_class_logits, image_class_logits, labels)
+        num_frames, num_queries, height, width = object_logits.shape
+        num_classes = audio_class_logits.shape[-1]
+        if binary_logits.shape != (num_frames, height, width):
+            raise ValueError(
+                f"`binary_logits` must have shape ({num_frames}, {height}, {width}), got {tuple(binary_logits.shape)}."
+            )
+        if (pseudo_text_features is None) != (class_text_hidden is None):
+            raise ValueError("`pseudo_text_features` and `class_text_hidden` must be given together (or both None).")
+        if pseudo_text_features is None:
+            return
+        if pseudo_text_features.ndim != 3 or pseudo_text_features.shape[:2] != (num_frames, num_queries):
+            raise ValueError(
+                f"`pseudo_text_features` must have shape ({num_frames}, {num_queries}, D), got "
+                f"{tuple(pseudo_text_features.shape)}."
+            )
+        if class_text_hidden.shape != (num_classes, pseudo_text_features.shape[-1]):
+            raise ValueError(
+                f"`class_text_hidden` must have shape ({num_classes}, {pseudo_text_features.shape[-1]}), got "
+                f"{tuple(class_text_hidden.shape)}."
+            )
+
+    def _matched_terms(self, matches, object_logits, audio_class_logits, image_class_logits, pseudo_text_features,
+                       class_text_hidden, labels) -> dict[str, torch.Tensor]:  # fmt: skip
+        """The terms on the matched queries: `a2t`, `i2t`, `object_bce`, `object_iou`, `a2pt` (zeros connected to
+        their inputs when nothing is matched)."""
+        num_frames, num_queries = object_logits.shape[:2]
+        num_classes = audio_class_logits.shape[-1]
         frame_indices = torch.cat([torch.full_like(queries, frame) for frame, (queries, _) in enumerate(matches)])
         query_indices = torch.cat([queries for queries, _ in matches])
         matched_classes = torch.cat([classes for _, classes in matches])
         num_matched = int(query_indices.numel())
-
         losses = {}
         if num_matched > 0:
             target_classes = torch.zeros(num_frames, num_queries, dtype=torch.long, device=object_logits.device)
@@ -460,26 +451,25 @@ class TavisLoss(nn.Module):
             losses["a2pt"] = (
                 object_logits.new_zeros(()) if pseudo_text_features is None else pseudo_text_features.sum() * 0.0
             )
+        return losses
 
+    @staticmethod
+    def _binary_terms(binary_logits, binary_presence_logits, labels) -> dict[str, torch.Tensor]:
+        """The terms on the global prompt: `binary_bce`, `binary_iou` and `binary_presence` (zero without
+        `binary_presence_logits`)."""
         binary_targets = (labels > 0).to(binary_logits.dtype)
-        losses["binary_bce"] = F.binary_cross_entropy_with_logits(binary_logits, binary_targets)
-        losses["binary_iou"] = mask_iou_loss(binary_logits, binary_targets)
+        losses = {
+            "binary_bce": F.binary_cross_entropy_with_logits(binary_logits, binary_targets),
+            "binary_iou": mask_iou_loss(binary_logits, binary_targets),
+        }
         if binary_presence_logits is None:
             losses["binary_presence"] = binary_logits.new_zeros(())
-        else:
-            if binary_presence_logits.shape != (num_frames,):
-                raise ValueError(
-                    f"`binary_presence_logits` must have shape ({num_frames},), got "
-                    f"{tuple(binary_presence_logits.shape)}."
-                )
-            present = binary_targets.flatten(1).amax(1)
-            losses["binary_presence"] = F.binary_cross_entropy_with_logits(
-                binary_presence_logits.float(), present.float()
+            return losses
+        num_frames = binary_logits.shape[0]
+        if binary_presence_logits.shape != (num_frames,):
+            raise ValueError(
+                f"`binary_presence_logits` must have shape ({num_frames},), got {tuple(binary_presence_logits.shape)}."
             )
-
-        total = sum(getattr(self, f"loss_weight_{name}") * losses[name] for name in self._TERMS)
-        output = {"loss": total}
-        output.update({f"loss_{name}": losses[name] for name in self._TERMS})
-        output["num_matched"] = num_matched
-        output["matched_indices"] = matches
-        return output
+        present = binary_targets.flatten(1).amax(1)
+        losses["binary_presence"] = F.binary_cross_entropy_with_logits(binary_presence_logits.float(), present.float())
+        return losses

@@ -4,6 +4,11 @@ Frozen ImageBind (vision, text, audio) and a frozen SAM2 image encoder; trainabl
 ImageBind-guided query decomposition (IBQD), a text-bridged pseudo-text prompt, sparse/dense prompt heads, and the
 SAM2 mask decoder. Each frame is decoded with ``num_object_queries`` object prompts plus one global ("binary")
 prompt. Every computation follows ``docs/fidelity.md`` (§2, §3); deviations of the authors' release are config flags.
+
+[`TavisModel.forward`] runs named steps: [`~TavisModel.compute_prompts`] (ImageBind -> SAM2 prompts,
+[`TavisPrompts`]), [`~TavisModel.decode_masks`] (SAM2 image encoder with the audio adapters, then per-frame decoding
+or tracking, [`TavisMaskLogits`]), [`~TavisModel.compute_class_outputs`] (class logits, class probabilities and the
+semantic map, [`TavisClassOutputs`]) and, with labels, the loss ([`TavisLoss`]).
 """
 
 import math
@@ -18,21 +23,28 @@ from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from ..imagebind.modeling_imagebind import ImageBindModel
-from .configuration_tavis import IMAGENET_MEAN, IMAGENET_STD, TavisConfig
-from .loss_tavis import TavisLoss, filter_small_objects, highlight_images
-from .sam2_clip_tavis import NO_OBJECT_SCORE, TavisSam2ClipDriver, decode_frames_independently
+from .configuration_tavis import IMAGENET_MEAN, IMAGENET_STD, TavisConfig, canonical_temporal
+from .highlight_tavis import highlight_images
+from .loss_tavis import TavisLoss, TavisLossTerms, filter_small_objects
+from .sam2_tracking_tavis import (
+    NO_OBJECT_SCORE,
+    TavisSam2DecoderOutput,
+    TavisSam2TrackingDriver,
+    decode_frames_independently,
+)
 
 
 @dataclass
 class TavisSegmentationOutput(ModelOutput):
-    r"""Output of [`TavisModel`]. `B` clips, `T` frames, `N` object queries, `P = N + 1` prompts (the last one is the
-    global/binary prompt), `C` classes of the active vocabulary, `S` the input size, `s = S / 4` the SAM2 low-res size.
+    r"""Output of [`TavisModel`]. `B` videos, `T` frames, `N` object queries, `P = N + 1` prompts (the last one is
+    the global/binary prompt), `C` classes of the active vocabulary, `S` the input size, `s = S / 4` the SAM2 low-res
+    size.
 
     Args:
         loss (`torch.FloatTensor` of shape `()`, *optional*): weighted training loss (when `labels` are given).
-        loss_terms (`dict[str, torch.FloatTensor]`, *optional*): every unweighted loss term (`loss_a2t`, `loss_i2t`,
-            `loss_object_bce`, `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`,
-            `loss_binary_presence`).
+        loss_terms ([`TavisLossTerms`], *optional*): every unweighted loss term, one field each (`loss_a2t`,
+            `loss_i2t`, `loss_object_bce`, `loss_object_iou`, `loss_a2pt`, `loss_binary_bce`, `loss_binary_iou`,
+            `loss_binary_presence`); also a mapping (`loss_terms.items()`).
         pred_masks (`torch.FloatTensor` of shape `(B, T, S, S)`): binary (sounding-object) mask logits at input
             resolution; `> 0` is foreground. This is what the authors evaluate on S4/MS3. With
             `config.binary_presence_threshold`, frames called absent hold -1024 in eval mode.
@@ -45,8 +57,14 @@ class TavisSegmentationOutput(ModelOutput):
         image_class_logits (`torch.FloatTensor` of shape `(B, T, N, C)`, *optional*): image-to-text class logits of
             each query's highlight image (computed for the loss, NaN on frames outside `label_frame_mask`, and for
             AVSS with a `v2t`/`mean` class source).
+        class_probs (`torch.FloatTensor` of shape `(B, T, N, C)`, *optional*): per-query class probabilities (float32,
+            no gradient) from the source `config.avss_class_source` names: the softmax of the audio-to-text logits
+            (`"a2t"`), of the image-to-text logits (`"v2t"`) or the mean of both (`"mean"`). The semantic map is
+            assembled from them, and the pipeline scores its segments with them. Present with the class logits (with
+            labels and a `v2t`/`mean` source, NaN where `image_class_logits` are).
         semantic_masks (`torch.LongTensor` of shape `(B, T, S, S)`, *optional*): class index per pixel (0 =
-            background), assembled per `config.avss_assembly`; present when a vocabulary is available.
+            background), assembled per `config.avss_assembly`; present when a vocabulary is available and no labels
+            are given.
         pseudo_text_features (`torch.FloatTensor` of shape `(B, T, P, D_text)`): ImageBind text-trunk features
             (pre final LayerNorm) of the pseudo-text at its EOT position.
         sparse_prompts (`torch.FloatTensor` of shape `(B, T, P, 256)`): one sparse SAM2 prompt token per prompt.
@@ -56,7 +74,7 @@ class TavisSegmentationOutput(ModelOutput):
     """
 
     loss: torch.FloatTensor | None = None
-    loss_terms: dict[str, torch.FloatTensor] | None = None
+    loss_terms: TavisLossTerms | None = None
     pred_masks: torch.FloatTensor | None = None
     object_masks: torch.FloatTensor | None = None
     object_score_logits: torch.FloatTensor | None = None
@@ -64,11 +82,92 @@ class TavisSegmentationOutput(ModelOutput):
     low_res_masks: torch.FloatTensor | None = None
     audio_class_logits: torch.FloatTensor | None = None
     image_class_logits: torch.FloatTensor | None = None
+    class_probs: torch.FloatTensor | None = None
     semantic_masks: torch.LongTensor | None = None
     pseudo_text_features: torch.FloatTensor | None = None
     sparse_prompts: torch.FloatTensor | None = None
     dense_prompts: torch.FloatTensor | None = None
     imagebind_audio_tokens: torch.FloatTensor | None = None
+
+
+@dataclass
+class TavisPrompts(ModelOutput):
+    r"""What [`TavisModel.compute_prompts`] derives from ImageBind for `F` frames (docs/fidelity.md §2.2–2.5). `N`
+    object queries, `P = N + 1` prompts (the global one last), `L` ImageBind audio patch tokens (228), `D_audio` /
+    `D_text` the ImageBind audio / text widths, `W` the SAM2 prompt width (`config.prompt_hidden_dim`, 256).
+
+    Args:
+        audio_hidden_states (`torch.FloatTensor` of shape `(F, 1 + L, D_audio)`): ImageBind audio trunk output (pre
+            head LayerNorm), CLS first.
+        ibqd_queries (`torch.FloatTensor` of shape `(F, N, D_audio)`): the IBQD object queries Q' after attending to
+            the audio tokens.
+        refined_audio_tokens (`torch.FloatTensor` of shape `(F, N, D_audio)`): the object-specific audio tokens
+            after the IBQD token refiner (their projection gives the audio-to-text class logits).
+        pseudo_text_features (`torch.FloatTensor` of shape `(F, P, D_text)`): pseudo-text features of the refined
+            tokens and (last) of the audio CLS token.
+        text_prompts (`torch.FloatTensor` of shape `(F, P, W)`): projected pseudo-text features.
+        audio_prompts (`torch.FloatTensor` of shape `(F, P, W)`): object-query prompts and (last) the global audio
+            prompt.
+        sparse_prompts (`torch.FloatTensor` of shape `(F, P, W)`): the SAM2 sparse prompt of each prompt.
+        dense_prompts (`torch.FloatTensor` of shape `(F, W)`): the SAM2 dense prompt of each frame (from the
+            ImageBind vision CLS token).
+        adapter_input (`torch.FloatTensor` of shape `(F, adapter_input_dim)`): input of the audio-guided Hiera
+            adapters.
+    """
+
+    audio_hidden_states: torch.FloatTensor | None = None
+    ibqd_queries: torch.FloatTensor | None = None
+    refined_audio_tokens: torch.FloatTensor | None = None
+    pseudo_text_features: torch.FloatTensor | None = None
+    text_prompts: torch.FloatTensor | None = None
+    audio_prompts: torch.FloatTensor | None = None
+    sparse_prompts: torch.FloatTensor | None = None
+    dense_prompts: torch.FloatTensor | None = None
+    adapter_input: torch.FloatTensor | None = None
+
+
+@dataclass
+class TavisMaskLogits:
+    r"""The masks [`TavisModel.decode_masks`] decodes for `F` frames, `N` object queries, `P = N + 1` prompts.
+
+    Args:
+        object_logits (`torch.FloatTensor` of shape `(F, N, S, S)`): per-query mask logits at input resolution.
+        binary_logits (`torch.FloatTensor` of shape `(F, S, S)`): sounding-object mask logits (the global prompt's,
+            or the max over the queries without `config.binary_prompt`; -1024 on frames called absent by
+            `config.binary_presence_threshold` in eval mode).
+        low_res_masks (`torch.FloatTensor` of shape `(F, P, S/4, S/4)`): SAM2's selected masks (float32).
+        iou_scores (`torch.FloatTensor` of shape `(F, P)`): their predicted IoU.
+        object_score_logits (`torch.FloatTensor` of shape `(F, P)`): SAM2 object-score logit per prompt.
+    """
+
+    object_logits: torch.FloatTensor
+    binary_logits: torch.FloatTensor
+    low_res_masks: torch.FloatTensor
+    iou_scores: torch.FloatTensor
+    object_score_logits: torch.FloatTensor
+
+    @property
+    def presence_logits(self) -> torch.FloatTensor:
+        """`(F,)`: the global prompt's object-score logit (is what is heard visible?)."""
+        return self.object_score_logits[:, -1]
+
+
+@dataclass
+class TavisClassOutputs:
+    r"""The class outputs [`TavisModel.compute_class_outputs`] gives for `F` frames, `N` queries, `C` classes.
+
+    Args:
+        audio_class_logits (`torch.FloatTensor` of shape `(F, N, C)`): audio-to-text class logits.
+        image_class_logits (`torch.FloatTensor` of shape `(F, N, C)`, *optional*): highlight-image-to-text logits
+            (at inference with a `v2t`/`mean` class source; with labels the loss computes them).
+        class_probs (`torch.FloatTensor` of shape `(F, N, C)`, *optional*): see [`TavisSegmentationOutput`].
+        semantic_masks (`torch.LongTensor` of shape `(F, S, S)`, *optional*): the semantic map (inference only).
+    """
+
+    audio_class_logits: torch.FloatTensor
+    image_class_logits: torch.FloatTensor | None = None
+    class_probs: torch.FloatTensor | None = None
+    semantic_masks: torch.LongTensor | None = None
 
 
 class TavisMLP(nn.Module):
@@ -437,19 +536,15 @@ class TavisModel(TavisPreTrainedModel):
             frames = (frames - mean) / std
         return frames
 
-    def compute_prompts(
-        self, imagebind_pixel_values: torch.Tensor, input_features: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
+    def compute_prompts(self, imagebind_pixel_values: torch.Tensor, input_features: torch.Tensor) -> TavisPrompts:
         """Prompts of `F` frames from ImageBind (docs/fidelity.md §2.2–2.5).
 
         Args:
             imagebind_pixel_values (`(F, 3, s, s)`): ImageBind vision input (see `forward`).
-            input_features (`(F, 1, 128, 204)`): normalised ImageBind log-mel clip of each frame.
+            input_features (`(F, 1, 128, 204)`): normalised ImageBind log-mel of each frame's audio clip.
 
         Returns:
-            dict with `audio_hidden (F, 229, Da)`, `query_out (F, N, Da)`, `refined_tokens (F, N, Da)`,
-            `pseudo_text (F, P, Dt)`, `text_prompts`/`audio_prompts`/`sparse (F, P, 256)`, `dense (F, 256)`,
-            `adapter_input (F, adapter_input_dim)`.
+            [`TavisPrompts`].
         """
         # ImageBind is frozen in TAViS; a tower whose parameters were made trainable (a model trained from scratch,
         # see the training recipe's `train_imagebind_audio`) runs with gradient.
@@ -472,17 +567,17 @@ class TavisModel(TavisPreTrainedModel):
             [self.audio_prompt_mlp(self.query_proj(query_out)), self.global_audio_prompt_proj(audio_cls)[:, None]],
             dim=1,
         )
-        return {
-            "audio_hidden": audio_hidden,
-            "query_out": query_out,
-            "refined_tokens": refined,
-            "pseudo_text": pseudo,
-            "text_prompts": text_prompts,
-            "audio_prompts": audio_prompts,
-            "sparse": self.sparse_prompt_mlp(torch.cat([audio_prompts, text_prompts], dim=-1)),
-            "dense": self.dense_prompt_proj(vision_cls),
-            "adapter_input": self.adapter_audio_proj(audio_tokens).mean(dim=1),
-        }
+        return TavisPrompts(
+            audio_hidden_states=audio_hidden,
+            ibqd_queries=query_out,
+            refined_audio_tokens=refined,
+            pseudo_text_features=pseudo,
+            text_prompts=text_prompts,
+            audio_prompts=audio_prompts,
+            sparse_prompts=self.sparse_prompt_mlp(torch.cat([audio_prompts, text_prompts], dim=-1)),
+            dense_prompts=self.dense_prompt_proj(vision_cls),
+            adapter_input=self.adapter_audio_proj(audio_tokens).mean(dim=1),
+        )
 
     def image_class_logits(
         self, object_logits: torch.Tensor, raw_frames: torch.Tensor, class_embeds: torch.Tensor
@@ -562,6 +657,136 @@ class TavisModel(TavisPreTrainedModel):
         if label_frame_mask is not None and tuple(label_frame_mask.shape) != (batch_size, num_frames):
             raise ValueError(f"label_frame_mask must have shape (B, T); got {tuple(label_frame_mask.shape)}")
 
+    def _class_vocabulary(self, class_input_ids, labels, return_class_outputs) -> dict | None:
+        """The vocabulary the class outputs use (`None`: no class work), checked against `labels`."""
+        if return_class_outputs is None:
+            return_class_outputs = class_input_ids is not None or labels is not None
+        if labels is not None and not return_class_outputs:
+            raise ValueError("the training loss needs the class outputs: do not pass return_class_outputs=False")
+        if not return_class_outputs:
+            return None
+        vocabulary = self._get_vocabulary(class_input_ids)
+        if vocabulary is None:
+            raise ValueError(
+                "no class vocabulary, which class outputs and labels need: pass class_input_ids or call "
+                "model.set_vocabulary(...)"
+            )
+        if labels is not None:
+            num_classes = vocabulary["hidden"].shape[0]
+            if bool(((labels < 0) | (labels >= num_classes)).any()):
+                unknown = sorted(set(labels[(labels < 0) | (labels >= num_classes)].unique().tolist()))
+                raise ValueError(f"labels contain class ids {unknown} outside the vocabulary of {num_classes} classes")
+        return vocabulary
+
+    def _sam2_frames(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(B, T, 3, S, S)` normalised frames -> `(F, 3, S, S)` in the SAM2 dtype and the raw [0, 1] frames (float32,
+        un-normalised: for the ImageBind view and the highlight images)."""
+        frames = pixel_values.flatten(0, 1).to(self.sam2.mask_decoder.iou_token.weight.dtype)
+        mean, std = (
+            torch.tensor(stat, device=frames.device).view(1, 3, 1, 1) for stat in (IMAGENET_MEAN, IMAGENET_STD)
+        )
+        return frames, frames.float() * std + mean
+
+    def decode_masks(
+        self, frames: torch.Tensor, prompts: TavisPrompts, batch_size: int, temporal: str
+    ) -> TavisMaskLogits:
+        """SAM2 with the audio adapters on `F = B * T` frames, decoded with their prompts: every frame on its own
+        (`temporal="per-frame"`) or tracked through each video's `T` frames (`"tracking"`, frame 0 conditioning).
+
+        Args:
+            frames (`(F, 3, S, S)`): ImageNet-normalised frames in the SAM2 dtype, video-major.
+            prompts ([`TavisPrompts`]): the frames' prompts. batch_size (`int`): `B`.
+            temporal (`str`): one of `TEMPORAL_MODES` (canonical name).
+        """
+        dtype = frames.dtype
+        sparse, dense = prompts.sparse_prompts.to(dtype), prompts.dense_prompts.to(dtype)
+        top, high_res, top_position = self.get_image_features(frames, prompts.adapter_input.to(dtype))
+
+        def video_view(tensor):  # (F, ...) -> (B, T, ...)
+            return tensor.reshape(batch_size, -1, *tensor.shape[1:])
+
+        height, width = top.shape[-2:]
+        dense_maps = video_view(dense[:, :, None, None].expand(-1, -1, height, width))
+        high_res = tuple(video_view(feature) for feature in high_res)
+        decoder_flags = {
+            "multimask_best_iou": self.config.multimask_best_iou,
+            "object_score_suppression": self.config.object_score_suppression,
+        }
+        if temporal == "per-frame":
+            decoded = decode_frames_independently(
+                self.sam2, video_view(top), high_res, video_view(sparse), dense_maps,
+                object_score_threshold=self.config.object_pointer_threshold, **decoder_flags,
+            )  # fmt: skip
+        else:
+            driver = TavisSam2TrackingDriver(
+                self.sam2,
+                object_pointer_threshold=self.config.object_pointer_threshold,
+                memory_dtype=torch.bfloat16 if self.config.tracking_memory_bfloat16 else None,
+                **decoder_flags,
+            )
+            decoded = driver(
+                vision_features=(video_view(top), video_view(top_position), high_res),
+                sparse_prompts=video_view(sparse),
+                dense_prompts=dense_maps,
+                image_size=self.config.image_size,
+            )
+        return self._mask_logits(decoded.map(lambda value: value.flatten(0, 1)))
+
+    def _mask_logits(self, decoded: TavisSam2DecoderOutput) -> TavisMaskLogits:
+        """Upsample SAM2's `(F, P, s, s)` selection to the input size and split it into object and binary logits."""
+        size = self.config.image_size
+        low_res = decoded.low_res_masks.float()
+        masks = F.interpolate(low_res, size=(size, size), mode="bilinear", align_corners=False)
+        object_logits = masks[:, : self.config.num_object_queries]
+        binary_logits = masks[:, -1] if self.config.binary_prompt else object_logits.max(dim=1).values
+        presence_logits = decoded.object_score_logits[:, -1]  # the global prompt's SAM2 object score
+        threshold = self.config.binary_presence_threshold
+        if threshold is not None and not self.training:  # nothing that is heard is visible: empty binary mask
+            absent = (presence_logits <= threshold)[:, None, None]
+            binary_logits = binary_logits.masked_fill(absent, NO_OBJECT_SCORE)
+        return TavisMaskLogits(
+            object_logits=object_logits,
+            binary_logits=binary_logits,
+            low_res_masks=low_res,
+            iou_scores=decoded.iou_scores,
+            object_score_logits=decoded.object_score_logits,
+        )
+
+    def compute_class_outputs(
+        self,
+        masks: TavisMaskLogits,
+        prompts: TavisPrompts,
+        raw_frames: torch.Tensor,
+        vocabulary: dict,
+        with_labels: bool = False,
+    ) -> TavisClassOutputs:
+        """Audio-to-text class logits of every query; without labels also the image-to-text logits the class source
+        needs, the class probabilities and the semantic map (docs/fidelity.md §2.9). With labels
+        (`with_labels=True`) only the audio-to-text logits: the loss computes the image-to-text ones on the
+        annotated frames, then [`class_probabilities`] gives the probabilities."""
+        class_embeds = vocabulary["embeds"].to(self.imagebind.text_logit_scale.dtype)
+        audio_embeds = self.imagebind.project_audio_tokens(prompts.refined_audio_tokens)
+        outputs = TavisClassOutputs(audio_class_logits=audio_embeds @ class_embeds.T)
+        if with_labels:
+            return outputs
+        if self.config.avss_class_source != "a2t":
+            outputs.image_class_logits = self.image_class_logits(masks.object_logits, raw_frames, class_embeds)
+        outputs.class_probs = self.class_probabilities(outputs.audio_class_logits, outputs.image_class_logits)
+        outputs.semantic_masks = self.assemble_semantic_masks(
+            masks.object_logits.detach(), masks.binary_logits.detach(), outputs.class_probs
+        )
+        return outputs
+
+    def class_probabilities(
+        self, audio_class_logits: torch.Tensor, image_class_logits: torch.Tensor | None
+    ) -> torch.FloatTensor:
+        """Per-query class probabilities `(..., N, C)` (float32, detached) from the source `config.avss_class_source`
+        names: softmax of the audio-to-text logits (`"a2t"`), of the image-to-text logits (`"v2t"`) or their mean."""
+        sources = {"a2t": [audio_class_logits], "v2t": [image_class_logits]}.get(
+            self.config.avss_class_source, [audio_class_logits, image_class_logits]
+        )
+        return (sum(logits.float().softmax(-1) for logits in sources) / len(sources)).detach()
+
     def forward(
         self,
         pixel_values: torch.FloatTensor | None = None,
@@ -573,7 +798,6 @@ class TavisModel(TavisPreTrainedModel):
         temporal: str | None = None,
         return_class_outputs: bool | None = None,
         return_dict: bool = True,
-        **kwargs,
     ) -> TavisSegmentationOutput | tuple:
         r"""
         Args:
@@ -584,7 +808,7 @@ class TavisModel(TavisPreTrainedModel):
                 view of the frames (`s = config.imagebind_image_size`; release: 112 px bilinear, unnormalised). If
                 omitted it is derived from `pixel_values`.
             input_features (`torch.FloatTensor` of shape `(B, T, 1, 128, 204)`): the normalised ImageBind log-mel
-                clip of each frame.
+                of each frame's audio clip.
             class_input_ids (`torch.LongTensor` of shape `(C, 77)`, *optional*): tokenised class prompts
                 (`config.prompt_template` of each label, class 0 background). Encoded once and cached; without it,
                 the vocabulary set by [`set_vocabulary`] is used. Needed for class logits, semantic masks and loss.
@@ -592,138 +816,69 @@ class TavisModel(TavisPreTrainedModel):
                 given, the training loss is computed on the annotated frames.
             label_frame_mask (`torch.BoolTensor` of shape `(B, T)`, *optional*): which frames are annotated
                 (default: all).
-            temporal (`str`, *optional*): `"per-frame"` (every frame decoded independently, the authors' evaluation)
-                or `"clip"` (SAM2 memory over the clip, frame 0 conditioning); default `config.temporal`.
+            temporal (`str`, *optional*): one of `TEMPORAL_MODES`: `"per-frame"` (every frame decoded independently,
+                the authors' evaluation) or `"tracking"` (SAM2 memory over the `T` frames, frame 0 conditioning;
+                `"clip"`, its former name, is accepted); default `config.temporal`.
             return_class_outputs (`bool`, *optional*): compute the class logits and the semantic map. Default: when
                 `class_input_ids` or `labels` are given. `True` without `class_input_ids` uses the vocabulary set by
                 [`set_vocabulary`]; binary-only calls (`False`) skip all class work, cached vocabulary or not.
             return_dict (`bool`): return a [`TavisSegmentationOutput`] (default) or a tuple.
         """
         self._check_inputs(pixel_values, imagebind_pixel_values, input_features, labels, label_frame_mask)
-        temporal = self.config.temporal if temporal is None else temporal
-        if temporal not in ("per-frame", "clip"):
-            raise ValueError(f"temporal must be 'per-frame' or 'clip'; got {temporal!r}")
-        if return_class_outputs is None:
-            return_class_outputs = class_input_ids is not None or labels is not None
-        if labels is not None and not return_class_outputs:
-            raise ValueError("the training loss needs the class outputs: do not pass return_class_outputs=False")
-        vocabulary = self._get_vocabulary(class_input_ids) if return_class_outputs else None
-        if return_class_outputs and vocabulary is None:
-            raise ValueError(
-                "no class vocabulary, which class outputs and labels need: pass class_input_ids or call "
-                "model.set_vocabulary(...)"
-            )
-        if labels is not None:
-            num_classes = vocabulary["hidden"].shape[0]
-            if bool(((labels < 0) | (labels >= num_classes)).any()):
-                unknown = sorted(set(labels[(labels < 0) | (labels >= num_classes)].unique().tolist()))
-                raise ValueError(f"labels contain class ids {unknown} outside the vocabulary of {num_classes} classes")
-
-        batch_size, num_frames = pixel_values.shape[:2]
-        size = self.config.image_size
-        dtype = self.sam2.mask_decoder.iou_token.weight.dtype
-        frames = pixel_values.flatten(0, 1).to(dtype)
-        mean, std = (
-            torch.tensor(stat, device=frames.device).view(1, 3, 1, 1) for stat in (IMAGENET_MEAN, IMAGENET_STD)
-        )
-        raw_frames = frames.float() * std + mean
+        temporal = canonical_temporal(self.config.temporal if temporal is None else temporal)
+        vocabulary = self._class_vocabulary(class_input_ids, labels, return_class_outputs)
+        batch_size = pixel_values.shape[0]
+        frames, raw_frames = self._sam2_frames(pixel_values)
         if imagebind_pixel_values is None:
-            ib_pixels = self._imagebind_view(raw_frames)
+            imagebind_pixels = self._imagebind_view(raw_frames)
         else:
-            ib_pixels = imagebind_pixel_values.flatten(0, 1)
-        ib_dtype = self.imagebind.text_logit_scale.dtype
-        prompts = self.compute_prompts(ib_pixels.to(ib_dtype), input_features.flatten(0, 1).to(ib_dtype))
-        sparse, dense = prompts["sparse"].to(dtype), prompts["dense"].to(dtype)
-
-        top, high_res, top_position = self.get_image_features(frames, prompts["adapter_input"].to(dtype))
-
-        def clip_view(tensor):
-            return None if tensor is None else tensor.reshape(batch_size, num_frames, *tensor.shape[1:])
-
-        height, width = top.shape[-2:]
-        dense_maps = clip_view(dense[:, :, None, None].expand(-1, -1, height, width))
-        high_res = tuple(clip_view(feature) for feature in high_res)
-        decoder_flags = {
-            "multimask_best_iou": self.config.multimask_best_iou,
-            "object_score_suppression": self.config.object_score_suppression,
-        }
-        if temporal == "per-frame":
-            decoded = decode_frames_independently(
-                self.sam2, clip_view(top), high_res, clip_view(sparse), dense_maps,
-                object_score_threshold=self.config.object_pointer_threshold, **decoder_flags,
-            )  # fmt: skip
-        else:
-            driver = TavisSam2ClipDriver(
-                self.sam2,
-                object_pointer_threshold=self.config.object_pointer_threshold,
-                memory_dtype=torch.bfloat16 if self.config.clip_memory_bfloat16 else None,
-                **decoder_flags,
-            )
-            decoded = driver(
-                vision_features=(clip_view(top), clip_view(top_position), high_res),
-                sparse_prompts=clip_view(sparse),
-                dense_prompts=dense_maps,
-                image_size=size,
-            )
-        decoded = {key: value.flatten(0, 1) for key, value in decoded.items()}
-
-        low_res = decoded["low_res_masks"].float()
-        masks = F.interpolate(low_res, size=(size, size), mode="bilinear", align_corners=False)
-        num_queries = self.config.num_object_queries
-        object_logits = masks[:, :num_queries]
-        binary_logits = masks[:, -1] if self.config.binary_prompt else object_logits.max(dim=1).values
-        presence_logits = decoded["object_score_logits"][:, -1]  # the global prompt's SAM2 object score
-        threshold = self.config.binary_presence_threshold
-        if threshold is not None and not self.training:  # nothing that is heard is visible: empty binary mask
-            absent = (presence_logits <= threshold)[:, None, None]
-            binary_logits = binary_logits.masked_fill(absent, NO_OBJECT_SCORE)
-
-        audio_class_logits = image_class_logits = semantic = None
-        if vocabulary is not None:
-            class_embeds = vocabulary["embeds"].to(ib_dtype)
-            audio_embeds = self.imagebind.project_audio_tokens(prompts["refined_tokens"])
-            audio_class_logits = audio_embeds @ class_embeds.T
-            if labels is None:  # inference: assemble the semantic map
-                class_source = self.config.avss_class_source
-                if class_source != "a2t":
-                    image_class_logits = self.image_class_logits(object_logits, raw_frames, class_embeds)
-                logits = {"a2t": [audio_class_logits], "v2t": [image_class_logits]}.get(
-                    class_source, [audio_class_logits, image_class_logits]
-                )
-                class_probs = torch.stack([logit.softmax(-1) for logit in logits]).mean(0).detach()
-                semantic = self.assemble_semantic_masks(object_logits.detach(), binary_logits.detach(), class_probs)
-
-        loss = loss_terms = None
-        if labels is not None:
-            loss, loss_terms, image_class_logits = self._compute_loss(
-                labels, label_frame_mask, object_logits, binary_logits, presence_logits, audio_class_logits,
-                raw_frames, prompts["pseudo_text"], vocabulary,
-            )  # fmt: skip
-
-        output = TavisSegmentationOutput(
-            loss=loss,
-            loss_terms=loss_terms,
-            pred_masks=clip_view(binary_logits),
-            object_masks=clip_view(object_logits),
-            object_score_logits=clip_view(decoded["object_score_logits"]),
-            iou_scores=clip_view(decoded["iou_scores"]),
-            low_res_masks=clip_view(low_res),
-            audio_class_logits=clip_view(audio_class_logits),
-            image_class_logits=clip_view(image_class_logits),
-            semantic_masks=clip_view(semantic),
-            pseudo_text_features=clip_view(prompts["pseudo_text"]),
-            sparse_prompts=clip_view(prompts["sparse"]),
-            dense_prompts=clip_view(prompts["dense"]),
-            imagebind_audio_tokens=clip_view(prompts["audio_hidden"]),
+            imagebind_pixels = imagebind_pixel_values.flatten(0, 1)
+        imagebind_dtype = self.imagebind.text_logit_scale.dtype
+        prompts = self.compute_prompts(
+            imagebind_pixels.to(imagebind_dtype), input_features.flatten(0, 1).to(imagebind_dtype)
         )
+        masks = self.decode_masks(frames, prompts, batch_size, temporal)
+        classes = loss = loss_terms = None
+        if vocabulary is not None:
+            classes = self.compute_class_outputs(masks, prompts, raw_frames, vocabulary, labels is not None)
+        if labels is not None:
+            loss, loss_terms, classes.image_class_logits = self._compute_loss(
+                labels, label_frame_mask, masks, classes.audio_class_logits, raw_frames, prompts, vocabulary
+            )
+            classes.class_probs = self.class_probabilities(classes.audio_class_logits, classes.image_class_logits)
+        output = self._segmentation_output(batch_size, masks, classes, prompts, loss, loss_terms)
         return output if return_dict else output.to_tuple()
 
-    def _compute_loss(
-        self, labels, label_frame_mask, object_logits, binary_logits, presence_logits, audio_class_logits, raw_frames,
-        pseudo_text, vocabulary,
-    ):  # fmt: skip
-        """Loss on the annotated frames. Returns `(loss, terms, image_class_logits (F, N, C))`, NaN on frames that
-        are not annotated (highlight images are only computed where the loss needs them)."""
+    @staticmethod
+    def _segmentation_output(batch_size, masks, classes, prompts, loss, loss_terms) -> TavisSegmentationOutput:
+        """Gather the steps' results into a [`TavisSegmentationOutput`], frames back in `(B, T, ...)` layout."""
+
+        def video_view(tensor):
+            return None if tensor is None else tensor.reshape(batch_size, -1, *tensor.shape[1:])
+
+        classes = classes or TavisClassOutputs(audio_class_logits=None)
+        return TavisSegmentationOutput(
+            loss=loss,
+            loss_terms=loss_terms,
+            pred_masks=video_view(masks.binary_logits),
+            object_masks=video_view(masks.object_logits),
+            object_score_logits=video_view(masks.object_score_logits),
+            iou_scores=video_view(masks.iou_scores),
+            low_res_masks=video_view(masks.low_res_masks),
+            audio_class_logits=video_view(classes.audio_class_logits),
+            image_class_logits=video_view(classes.image_class_logits),
+            class_probs=video_view(classes.class_probs),
+            semantic_masks=video_view(classes.semantic_masks),
+            pseudo_text_features=video_view(prompts.pseudo_text_features),
+            sparse_prompts=video_view(prompts.sparse_prompts),
+            dense_prompts=video_view(prompts.dense_prompts),
+            imagebind_audio_tokens=video_view(prompts.audio_hidden_states),
+        )
+
+    def _compute_loss(self, labels, label_frame_mask, masks, audio_class_logits, raw_frames, prompts, vocabulary):
+        """Loss on the annotated frames. Returns `(loss, terms (TavisLossTerms), image_class_logits (F, N, C))`, the
+        logits NaN on frames that are not annotated (highlight images are only computed where the loss needs
+        them)."""
         labels = filter_small_objects(labels, self.config.min_object_area).flatten(0, 1)
         if label_frame_mask is None:
             selected = torch.arange(labels.shape[0], device=labels.device)
@@ -732,22 +887,29 @@ class TavisModel(TavisPreTrainedModel):
         if selected.numel() == 0:
             raise ValueError("label_frame_mask selects no annotated frame")
         class_embeds = vocabulary["embeds"].to(audio_class_logits.dtype)
+        object_logits = masks.object_logits
         image_class_logits = self.image_class_logits(object_logits[selected], raw_frames[selected], class_embeds)
         num_queries = self.config.num_object_queries
-        terms = self.criterion(
+        result = self.criterion(
             object_logits=object_logits[selected],
-            binary_logits=binary_logits[selected],
-            binary_presence_logits=presence_logits[selected],
+            binary_logits=masks.binary_logits[selected],
+            binary_presence_logits=masks.presence_logits[selected],
             audio_class_logits=audio_class_logits[selected],
             image_class_logits=image_class_logits,
-            pseudo_text_features=pseudo_text[selected, :num_queries],
+            pseudo_text_features=prompts.pseudo_text_features[selected, :num_queries],
             class_text_hidden=vocabulary["hidden"],
             labels=labels[selected],
         )
-        loss_terms = {name: value for name, value in terms.items() if name.startswith("loss_")}
         all_frames = image_class_logits.new_full((labels.shape[0], *image_class_logits.shape[1:]), float("nan"))
         all_frames[selected] = image_class_logits
-        return terms["loss"], loss_terms, all_frames
+        return result.loss, result.terms, all_frames
 
 
-__all__ = ["TavisModel", "TavisPreTrainedModel", "TavisSegmentationOutput"]
+__all__ = [
+    "TavisClassOutputs",
+    "TavisMaskLogits",
+    "TavisModel",
+    "TavisPreTrainedModel",
+    "TavisPrompts",
+    "TavisSegmentationOutput",
+]

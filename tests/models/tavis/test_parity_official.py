@@ -26,7 +26,7 @@ from tavis_hf.models.tavis.configuration_tavis import TavisConfig
 from tavis_hf.models.tavis.convert_tavis import convert_tavis_checkpoint
 from tavis_hf.models.tavis.modeling_tavis import TavisModel
 
-from ..parity import HOW_TO_ENABLE
+from ...parity import HOW_TO_ENABLE
 
 STATE = os.environ.get("TAVIS_OFFICIAL_REDUCED_STATE")
 OUT = os.environ.get("TAVIS_OFFICIAL_REDUCED_OUT")
@@ -82,27 +82,27 @@ def parity(oracle_files, tmp_path_factory):
     ours = {}
     with torch.no_grad():
         prompts = model.compute_prompts(imagebind_view, mel)
-        top, high_res, _ = model.get_image_features(image_norm, prompts["adapter_input"])
+        top, high_res, _ = model.get_image_features(image_norm, prompts.adapter_input)
         vision_cls = model.imagebind.vision_model(imagebind_view).last_hidden_state[:, 0]
-        sources = torch.cat([prompts["refined_tokens"][0], prompts["audio_hidden"][:, 0]], dim=0)
+        sources = torch.cat([prompts.refined_audio_tokens[0], prompts.audio_hidden_states[:, 0]], dim=0)
         decoder = model.sam2.mask_decoder
         output = model(
             pixel_values=image_norm[:, None],
             imagebind_pixel_values=imagebind_view[:, None],
             input_features=mel[:, None],
         )
-    ours["ib_audio_tokens"] = prompts["audio_hidden"][0, 1:]
-    ours["ib_audio_cls"] = prompts["audio_hidden"][0, 0]
+    ours["ib_audio_tokens"] = prompts.audio_hidden_states[0, 1:]
+    ours["ib_audio_cls"] = prompts.audio_hidden_states[0, 0]
     ours["ib_vision_cls_112"] = vision_cls[0]
-    ours["ibqd_query_out"] = prompts["query_out"][0]
-    ours["refined_audio_tokens"] = prompts["refined_tokens"][0]
+    ours["ibqd_query_out"] = prompts.ibqd_queries[0]
+    ours["refined_audio_tokens"] = prompts.refined_audio_tokens[0]
     ours["eot_logits"] = model.pseudo_text.eot_logits(sources)
-    ours["pseudo_text_features"] = prompts["pseudo_text"][0]
-    ours["text_prompts"] = prompts["text_prompts"][0]
-    ours["audio_prompts"] = prompts["audio_prompts"][0]
-    ours["sparse_prompts"] = prompts["sparse"][0]
-    ours["dense_prompt"] = prompts["dense"][0]
-    ours["adaptor_audio"] = prompts["adapter_input"][0]
+    ours["pseudo_text_features"] = prompts.pseudo_text_features[0]
+    ours["text_prompts"] = prompts.text_prompts[0]
+    ours["audio_prompts"] = prompts.audio_prompts[0]
+    ours["sparse_prompts"] = prompts.sparse_prompts[0]
+    ours["dense_prompt"] = prompts.dense_prompts[0]
+    ours["adaptor_audio"] = prompts.adapter_input[0]
     ours["fpn_14"] = top[0]
     ours["conv_s0"], ours["conv_s1"] = high_res[0][0], high_res[1][0]
     reference["conv_s0"] = decoder.conv_s0(torch.from_numpy(reference["fpn_56"])[None])[0].detach().numpy()

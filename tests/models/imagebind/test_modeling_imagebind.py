@@ -1,4 +1,5 @@
-"""ImageBindModel on the tiny config: shapes, embedding conventions, attention semantics, errors, save/load."""
+"""ImageBindModel on the tiny config: shapes, embedding conventions, attention semantics, errors; the checks every
+model passes (save/load round trip, batch independence, bfloat16, misspelt keywords) come from `ModelTesterMixin`."""
 
 import math
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 from huggingface_hub.errors import StrictDataclassClassValidationError
 from torch import nn
-from transformers import AutoConfig, AutoModel
+from transformers import AutoModel
 
 import tavis_hf
 from tavis_hf.models.imagebind import (
@@ -18,6 +19,8 @@ from tavis_hf.models.imagebind import (
     ImageBindVisionModel,
 )
 from tavis_hf.models.imagebind.modeling_imagebind import ImageBindAudioAttention
+
+from ..modeling_common import ModelTesterMixin
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,34 @@ def _ids(batch=2, eot=(5, 9), generator_seed=0):
         ids[row, position] = 49407
         ids[row, position + 1 :] = 0
     return ids
+
+
+class TestImageBindModel(ModelTesterMixin):
+    """The shared checks on the tiny ImageBind model, all three towers at once."""
+
+    model_class = ImageBindModel
+    bfloat16_outputs = ("image_embeds", "text_embeds", "audio_embeds")
+
+    def get_config(self):
+        return ImageBindConfig.tiny()
+
+    def get_inputs(self, batch_size, seed=0):
+        generator = torch.Generator().manual_seed(seed)
+        return {
+            "pixel_values": torch.rand(batch_size, 3, 112, 112, generator=generator),
+            "input_ids": _ids(batch_size, eot=[5 + 3 * row for row in range(batch_size)], generator_seed=seed),
+            "input_features": torch.randn(batch_size, 1, 128, 204, generator=generator),
+        }
+
+    def output_tensors(self, outputs):
+        return {
+            "image_embeds": outputs.image_embeds,
+            "text_embeds": outputs.text_embeds,
+            "audio_embeds": outputs.audio_embeds,
+            "vision_tokens": outputs.vision_model_output.last_hidden_state,
+            "text_tokens": outputs.text_model_output.last_hidden_state,
+            "audio_tokens": outputs.audio_model_output.last_hidden_state,
+        }
 
 
 def test_presets():
@@ -182,19 +213,9 @@ def test_bad_inputs(model):
         model()
 
 
-@torch.no_grad()
-def test_save_load_round_trip_and_auto_classes(model, tmp_path):
-    model.save_pretrained(tmp_path)
-    assert isinstance(AutoConfig.from_pretrained(tmp_path), ImageBindConfig)
-    reloaded = AutoModel.from_pretrained(tmp_path)
-    assert isinstance(reloaded, ImageBindModel) and not reloaded.training
-    original_state = model.state_dict()
-    for key, value in reloaded.state_dict().items():
-        assert torch.equal(value, original_state[key]), key
-    ids = _ids()
-    assert torch.equal(reloaded.get_text_features(ids), model.get_text_features(ids))
+def test_the_towers_are_registered_with_the_auto_classes(model, tmp_path):
+    """The whole model's round trip is `TestImageBindModel.test_save_load_round_trip`; the towers load on their own."""
     assert tavis_hf.ImageBindModel is ImageBindModel
-    # the towers are registered on their own too
     model.vision_model.save_pretrained(tmp_path / "vision")
     assert isinstance(AutoModel.from_pretrained(tmp_path / "vision"), ImageBindVisionModel)
     assert isinstance(AutoModel.from_config(model.config.text_config), ImageBindTextModel)

@@ -8,8 +8,9 @@ import torch.nn.functional as F
 
 from tavis_hf.models.tavis.loss_tavis import (
     TavisLoss,
+    TavisLossOutput,
+    TavisLossTerms,
     filter_small_objects,
-    highlight_images,
     hungarian_match,
     mask_iou_loss,
     sample_points,
@@ -51,82 +52,6 @@ def test_filter_small_objects_rejects_bad_input():
         filter_small_objects(torch.zeros(2, 4, 4, dtype=torch.long))
     with pytest.raises(TypeError, match="integer"):
         filter_small_objects(torch.zeros(1, 1, 4, 4))
-
-
-# --------------------------------------------------------------------------------------------- highlight images
-
-
-def _box_blur_loop(image: torch.Tensor, kernel_size: int) -> torch.Tensor:
-    """Direct float64 box blur with zero padding counted in the average."""
-    channels, height, width = image.shape
-    radius = kernel_size // 2
-    out = torch.zeros(channels, height, width, dtype=torch.float64)
-    for y in range(height):
-        for x in range(width):
-            window = image[:, max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1]
-            out[:, y, x] = window.double().sum(dim=(1, 2)) / kernel_size**2
-    return out
-
-
-def test_box_highlight_matches_direct_loop():
-    torch.manual_seed(0)
-    probs = torch.rand(2, 3, 9, 11, dtype=torch.float64)
-    frames = torch.rand(2, 3, 9, 11, dtype=torch.float64)
-    out = highlight_images(probs, frames, blur="box", kernel_size=5)
-    assert out.shape == (2, 3, 3, 9, 11)
-    for f in range(2):
-        for n in range(3):
-            m = probs[f, n]
-            expected = m * frames[f] + (1 - m) * _box_blur_loop((1 - m) * frames[f], 5)
-            # float64 sums of 25 values in [0, 1] in two orders: <= 25 * 2.2e-16 = 6e-15 apart
-            torch.testing.assert_close(out[f, n], expected, rtol=0, atol=1e-12)
-
-
-def test_box_highlight_with_kernel_larger_than_image_darkens_borders():
-    # 75x75 window on a 9x9 image: every output pixel averages the whole image with the zero padding counted.
-    frames = torch.ones(1, 3, 9, 9, dtype=torch.float64)
-    probs = torch.zeros(1, 1, 9, 9, dtype=torch.float64)
-    out = highlight_images(probs, frames)
-    torch.testing.assert_close(out, torch.full_like(out, 81 / 75**2))
-
-
-def test_gaussian_highlight():
-    torch.manual_seed(0)
-    probs = torch.rand(1, 2, 8, 8, dtype=torch.float64)
-    frames = torch.rand(1, 3, 8, 8, dtype=torch.float64)
-    # a vanishing sigma makes the blur the identity: H = m I + (1 - m)^2 I
-    sharp = highlight_images(probs, frames, blur="gaussian", kernel_size=5, sigma=1e-3)
-    m = probs.unsqueeze(2)
-    torch.testing.assert_close(sharp, m * frames.unsqueeze(1) + (1 - m) ** 2 * frames.unsqueeze(1))
-    # a normalised kernel keeps a constant image constant away from the borders
-    flat = highlight_images(torch.zeros(1, 1, 15, 15), torch.full((1, 3, 15, 15), 0.5), blur="gaussian", kernel_size=5)
-    torch.testing.assert_close(flat[..., 2:-2, 2:-2], torch.full_like(flat[..., 2:-2, 2:-2], 0.5))
-    assert (flat[..., 0, 0] < 0.5).all()  # zero padding darkens the corners
-    default = highlight_images(probs, frames, blur="gaussian", kernel_size=5)
-    explicit = highlight_images(probs, frames, blur="gaussian", kernel_size=5, sigma=0.3 * (2 - 1) + 0.8)
-    torch.testing.assert_close(default, explicit)
-
-
-def test_highlight_gradients_reach_object_probs():
-    torch.manual_seed(0)
-    probs = torch.rand(2, 5, 16, 16, requires_grad=True)
-    frames = torch.rand(2, 3, 16, 16)
-    for blur in ("box", "gaussian"):
-        probs.grad = None
-        highlight_images(probs, frames, blur=blur, kernel_size=7).square().sum().backward()
-        assert probs.grad is not None and probs.grad.abs().gt(0).float().mean() > 0.99
-
-
-def test_highlight_rejects_bad_input():
-    probs, frames = torch.rand(1, 2, 8, 8), torch.rand(1, 3, 8, 8)
-    with pytest.raises(ValueError, match="odd"):
-        highlight_images(probs, frames, kernel_size=4)
-    with pytest.raises(ValueError, match="blur"):
-        highlight_images(probs, frames, blur="median")
-    with pytest.raises(ValueError, match="sigma"):
-        highlight_images(probs, frames, sigma=2.0)
-    with pytest.raises(ValueError, match="disagree"):
-        highlight_images(probs, torch.rand(1, 3, 8, 9))
 
 
 # --------------------------------------------------------------------------------------------- matching
@@ -257,8 +182,10 @@ def test_loss_terms_match_hand_computation(double_normalization):
         binary_presence_logits=torch.tensor([0.3, -0.4]),
         generator=torch.Generator().manual_seed(0),
     )
-    assert out["num_matched"] == 2
-    assert [q.tolist() for q, _ in out["matched_indices"]] == [[1, 3], []]
+    assert isinstance(out, TavisLossOutput) and isinstance(out.terms, TavisLossTerms)
+    assert list(out.terms) == [f"loss_{name}" for name in TavisLoss._TERMS]  # one field per term, in order
+    assert out.num_matched == 2
+    assert [q.tolist() for q, _ in out.matched_indices] == [[1, 3], []]
 
     targets = torch.zeros(2, 4, dtype=torch.long)
     targets[0, 1], targets[0, 3] = 5, 2
@@ -277,9 +204,9 @@ def test_loss_terms_match_hand_computation(double_normalization):
     weights_by_term = {"a2t": 0.7, "i2t": 0.5, "object_bce": 1.0, "object_iou": 1.0, "a2pt": 0.3}
     weights_by_term.update(binary_bce=1.0, binary_iou=2.0, binary_presence=1.5)
     for name, value in expected.items():
-        torch.testing.assert_close(out[f"loss_{name}"], value, msg=name)
-        assert out[f"loss_{name}"].ndim == 0
-    torch.testing.assert_close(out["loss"], sum(weights_by_term[k] * v for k, v in expected.items()))
+        torch.testing.assert_close(getattr(out.terms, f"loss_{name}"), value, msg=name)
+        assert getattr(out.terms, f"loss_{name}").ndim == 0
+    torch.testing.assert_close(out.loss, sum(weights_by_term[k] * v for k, v in expected.items()))
 
 
 def test_binary_presence_term_is_off_by_default_and_checks_its_shape():
@@ -287,10 +214,10 @@ def test_binary_presence_term_is_off_by_default_and_checks_its_shape():
     inputs = dict(object_logits=object_logits, binary_logits=torch.zeros(1, 16, 16), audio_class_logits=class_logits,
                   image_class_logits=class_logits, pseudo_text_features=None, class_text_hidden=None, labels=labels)  # fmt: skip
     without = TavisLoss()(**inputs)
-    assert float(without["loss_binary_presence"]) == 0.0
+    assert float(without.terms.loss_binary_presence) == 0.0
     default = TavisLoss()(**inputs, binary_presence_logits=torch.tensor([-2.0]))
-    assert float(default["loss_binary_presence"]) > 2.0  # the frame has a sounding object, the logit says no
-    torch.testing.assert_close(default["loss"], without["loss"])  # weight 0 (TAViS)
+    assert float(default.terms.loss_binary_presence) > 2.0  # the frame has a sounding object, the logit says no
+    torch.testing.assert_close(default.loss, without.loss)  # weight 0 (TAViS)
     with pytest.raises(ValueError, match=r"binary_presence_logits.*shape \(1,\)"):
         TavisLoss()(**inputs, binary_presence_logits=torch.zeros(1, 1))
 
@@ -318,11 +245,11 @@ def test_loss_without_matches_uses_only_binary_terms_and_keeps_the_graph():
         labels=torch.zeros(2, 8, 8, dtype=torch.long),
     )
     out = TavisLoss()(**inputs)
-    assert out["num_matched"] == 0
+    assert out.num_matched == 0
     for name in ("a2t", "i2t", "object_bce", "object_iou", "a2pt"):
-        assert float(out[f"loss_{name}"].detach()) == 0.0
-    torch.testing.assert_close(out["loss"], out["loss_binary_bce"] + out["loss_binary_iou"])
-    out["loss"].backward()
+        assert float(getattr(out.terms, f"loss_{name}").detach()) == 0.0
+    torch.testing.assert_close(out.loss, out.terms.loss_binary_bce + out.terms.loss_binary_iou)
+    out.loss.backward()
     assert inputs["binary_logits"].grad.abs().sum() > 0
     for name in ("object_logits", "audio_class_logits", "image_class_logits", "pseudo_text_features"):
         assert inputs[name].grad is not None and inputs[name].grad.abs().sum() == 0
@@ -339,7 +266,7 @@ def test_loss_without_pseudo_text():
         class_text_hidden=None,
         labels=labels,
     )
-    assert float(out["loss_a2pt"]) == 0.0 and out["num_matched"] == 2
+    assert float(out.terms.loss_a2pt) == 0.0 and out.num_matched == 2
 
 
 def test_loss_rejects_bad_input():

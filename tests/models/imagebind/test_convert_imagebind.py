@@ -23,7 +23,7 @@ from tavis_hf.models.imagebind import (
 )
 from tavis_hf.models.imagebind.convert_imagebind import main
 
-from ..helpers import FIXTURES
+from ...helpers import FIXTURES
 
 KEY_LIST = FIXTURES / "imagebind_huge_state_dict.json"
 HUGE_WIDTHS = {"vision": 1280, "text": 1024, "audio": 768}

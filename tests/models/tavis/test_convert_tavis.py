@@ -10,7 +10,7 @@ import torch
 from tavis_hf.models.tavis import TavisConfig
 from tavis_hf.models.tavis.convert_tavis import convert_sam2_key, convert_tavis_state_dict
 
-from ..helpers import FIXTURES
+from ...helpers import FIXTURES
 
 KEY_LIST = FIXTURES / "tavis_official_state_dict.json"
 AUDIO_SCALE = "imagebind.modality_postprocessors.audio.1.log_logit_scale"

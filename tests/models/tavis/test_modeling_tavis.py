@@ -1,34 +1,35 @@
-"""TavisConfig / TavisModel on the tiny configuration (CPU, random weights)."""
+"""TavisConfig / TavisModel on the tiny configuration (CPU, random weights). The checks every model passes (save/load
+round trip, batch independence, bfloat16, misspelt keywords) come from `ModelTesterMixin`."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 from huggingface_hub.errors import StrictDataclassClassValidationError
 from transformers import AutoConfig, AutoModel
 
-import tavis_hf  # noqa: F401  (registers the Auto classes)
+import tavis_hf  # (registers the Auto classes)
 from tavis_hf.models.imagebind import ImageBindConfig
-from tavis_hf.models.tavis import AVSBENCH_CLASSES, TavisConfig, TavisModel, sam2_video_config_dict
+from tavis_hf.models.tavis import (
+    AVSBENCH_CLASSES,
+    TEMPORAL_MODES,
+    TavisConfig,
+    TavisLossTerms,
+    TavisModel,
+    TavisPrompts,
+    sam2_video_config_dict,
+)
 from tavis_hf.models.tavis.convert_tavis import save_remote_code
+
+from ..modeling_common import REORDERED_SUMS, ModelTesterMixin
 
 SIZE = 64
 NUM_CLASSES = 4
 LOSS_TERMS = ("loss_a2t", "loss_i2t", "loss_object_bce", "loss_object_iou", "loss_a2pt", "loss_binary_bce",
               "loss_binary_iou", "loss_binary_presence")  # fmt: skip
-
-
-#: Relative to the largest |logit|: how far two float32 runs of the same weights on the same inputs may drift when
-#: kernels sum in another order (other BLAS paths for other memory alignment, processes or thread counts): a few eps
-#: (1.2e-7) times sqrt(width) per layer over the model's ~30 layers is ~1e-4. Measured: regrouping the batch moves
-#: the tiny model's logits (|logit| <= 2e-3) by 1.3e-9, 7e-7 of their scale. (The absolute 1e-6 used before was
-#: 6e-4 of that scale.)
-REORDERED_SUMS = 1e-4
-
-
-def reordered_sums_tolerance(reference: torch.Tensor) -> float:
-    return REORDERED_SUMS * float(reference.abs().max())
 
 
 def make_model(seed=0, **overrides) -> TavisModel:
@@ -64,6 +65,37 @@ def eval_model():
     return make_model().eval()
 
 
+class TestTavisModel(ModelTesterMixin):
+    """The shared checks on the tiny TAViS model, frames decoded on their own, with a class vocabulary."""
+
+    model_class = TavisModel
+    bfloat16_outputs = ("sparse_prompts", "imagebind_audio_tokens", "audio_class_logits", "class_probs")
+    num_frames = 2
+
+    def get_config(self):
+        return TavisConfig.tiny()
+
+    def get_inputs(self, batch_size, seed=0):
+        return make_inputs(batch_size=batch_size, num_frames=self.num_frames, seed=seed)
+
+    def shared_inputs(self):
+        return {"class_input_ids": class_ids()}
+
+    def output_tensors(self, outputs):
+        names = ("pred_masks", "object_masks", "object_score_logits", "iou_scores", "audio_class_logits",
+                 "image_class_logits", "class_probs", "sparse_prompts", "imagebind_audio_tokens")  # fmt: skip
+        return {name: getattr(outputs, name) for name in names}
+
+
+class TestTavisModelTracking(TestTavisModel):
+    """The same checks with SAM2 tracking through 3 frames (`temporal="tracking"` in the saved config)."""
+
+    num_frames = 3
+
+    def get_config(self):
+        return TavisConfig.tiny(temporal="tracking")
+
+
 # ---------------------------------------------------------------------------------------------------------- config
 def test_release_config_is_sam2_0_hiera_large_with_release_flags():
     config = TavisConfig.release()
@@ -90,7 +122,7 @@ def test_sam2_1_and_1024_configs():
     paper = TavisConfig.paper()
     assert paper.ibqd_query_layers == "stacked" and paper.highlight_blur == "gaussian"
     quirks = TavisConfig.release(reproduce_training_quirks=True)
-    assert (quirks.ibqd_token_memory_alignment, quirks.imagebind_train_mode, quirks.clip_memory_bfloat16) == (
+    assert (quirks.ibqd_token_memory_alignment, quirks.imagebind_train_mode, quirks.tracking_memory_bfloat16) == (
         "tile", True, True
     )  # fmt: skip
     assert TavisConfig.release().ibqd_token_memory_alignment == "interleave"
@@ -103,6 +135,10 @@ def test_config_validation_errors():
         TavisConfig.tiny(ibqd_query_layers="all")
     with pytest.raises(StrictDataclassClassValidationError, match="need binary_prompt=True"):
         TavisConfig.tiny(binary_presence_threshold=0.0, binary_prompt=False)
+    with pytest.raises(
+        StrictDataclassClassValidationError, match=r"temporal must be one of \('per-frame', 'tracking'\)"
+    ):
+        TavisConfig.tiny(temporal="window")
     with pytest.raises(ValueError, match="multiple of 32"):
         sam2_video_config_dict("large", "2.0", 100)
 
@@ -150,24 +186,60 @@ def test_per_frame_forward_shapes(eval_model):
     assert out.loss is None
 
 
-def test_outputs_do_not_depend_on_the_rest_of_the_batch(eval_model):
-    inputs = make_inputs(batch_size=3, num_frames=2)
-    single = {key: value[1:2] for key, value in inputs.items()}
-    for temporal in ("per-frame", "clip"):
-        with torch.no_grad():
-            batched = eval_model(**inputs, temporal=temporal)
-            alone = eval_model(**single, temporal=temporal)
-        torch.testing.assert_close(batched.pred_masks[1:2], alone.pred_masks, atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(batched.object_masks[1:2], alone.object_masks, atol=1e-5, rtol=1e-5)
-
-
-def test_clip_mode_differs_from_per_frame_after_frame_0(eval_model):
+def test_tracking_differs_from_per_frame_after_frame_0(eval_model):
     inputs = make_inputs(batch_size=1, num_frames=3)
     with torch.no_grad():
         per_frame = eval_model(**inputs, temporal="per-frame")
-        clip = eval_model(**inputs, temporal="clip")
-    torch.testing.assert_close(per_frame.pred_masks[:, 0], clip.pred_masks[:, 0])
-    assert not torch.allclose(per_frame.pred_masks[:, 1:], clip.pred_masks[:, 1:])
+        tracking = eval_model(**inputs, temporal="tracking")
+        former_name = eval_model(**inputs, temporal="clip")  # "clip", the name before 0.2, is read as "tracking"
+    torch.testing.assert_close(per_frame.pred_masks[:, 0], tracking.pred_masks[:, 0])
+    assert not torch.allclose(per_frame.pred_masks[:, 1:], tracking.pred_masks[:, 1:])
+    assert torch.equal(former_name.pred_masks, tracking.pred_masks)
+    assert TEMPORAL_MODES == ("per-frame", "tracking")
+
+
+@pytest.mark.parametrize("class_source", ["a2t", "v2t", "mean"])
+def test_class_probs_are_the_class_source_softmax(class_source):
+    """`class_probs` (B, T, N, C) is the softmax of the logits `avss_class_source` names (the mean of both for
+    "mean"), computed once in the model: the semantic map is assembled from it."""
+    model = make_model(avss_class_source=class_source).eval()
+    with torch.no_grad():
+        out = model(**make_inputs(batch_size=1), class_input_ids=class_ids())
+    audio = out.audio_class_logits.softmax(-1)
+    image = None if out.image_class_logits is None else out.image_class_logits.softmax(-1)
+    expected = {"a2t": audio, "v2t": image, "mean": None if image is None else (audio + image) / 2}[class_source]
+    assert out.class_probs.shape == (1, 2, model.config.num_object_queries, NUM_CLASSES)
+    assert out.class_probs.dtype == torch.float32 and not out.class_probs.requires_grad
+    torch.testing.assert_close(out.class_probs, expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(out.class_probs.sum(-1), torch.ones(1, 2, model.config.num_object_queries))
+    with torch.no_grad():
+        semantic = model.assemble_semantic_masks(out.object_masks[0], out.pred_masks[0], out.class_probs[0])
+    assert torch.equal(semantic, out.semantic_masks[0])
+    with torch.no_grad():
+        assert model(**make_inputs(batch_size=1)).class_probs is None  # no class work, no class probabilities
+
+
+def test_compute_prompts_returns_documented_shapes(eval_model):
+    config = eval_model.config
+    num_queries, prompts = config.num_object_queries, config.num_prompts
+    audio_dim = config.imagebind_config.audio_config.hidden_size
+    text_dim = config.imagebind_config.text_config.hidden_size
+    size = config.imagebind_image_size
+    with torch.no_grad():
+        out = eval_model.compute_prompts(torch.rand(3, 3, size, size), torch.randn(3, 1, 128, 204))
+    assert isinstance(out, TavisPrompts)
+    shapes = {name: tuple(value.shape) for name, value in out.items()}
+    assert shapes == {
+        "audio_hidden_states": (3, 229, audio_dim),
+        "ibqd_queries": (3, num_queries, audio_dim),
+        "refined_audio_tokens": (3, num_queries, audio_dim),
+        "pseudo_text_features": (3, prompts, text_dim),
+        "text_prompts": (3, prompts, config.prompt_hidden_dim),
+        "audio_prompts": (3, prompts, config.prompt_hidden_dim),
+        "sparse_prompts": (3, prompts, config.prompt_hidden_dim),
+        "dense_prompts": (3, config.prompt_hidden_dim),
+        "adapter_input": (3, config.adapter_input_dim),
+    }
 
 
 @pytest.mark.parametrize("assembly", ["soft", "hard"])
@@ -222,20 +294,15 @@ def test_vocabulary_is_cached_and_replaceable():
     torch.testing.assert_close(binary_only.pred_masks, out.pred_masks, atol=0, rtol=0)
 
 
-def test_bf16_inference_runs(eval_model):
-    model = make_model().to(torch.bfloat16).eval()
-    with torch.no_grad():
-        out = model(**make_inputs(batch_size=1, num_frames=1))
-    assert torch.isfinite(out.pred_masks).all()
-
-
 # -------------------------------------------------------------------------------------------------------- training
 def test_loss_and_gradients_reach_exactly_the_trainable_modules():
     model = make_model().train()
     out = model(**make_inputs(), class_input_ids=class_ids(), labels=make_labels())
-    assert set(out.loss_terms) == set(LOSS_TERMS)
+    assert isinstance(out.loss_terms, TavisLossTerms) and tuple(out.loss_terms) == LOSS_TERMS  # one field per term
     for name, value in out.loss_terms.items():
         assert torch.isfinite(value) and value.abs() > 0, name
+        assert getattr(out.loss_terms, name) is value
+    assert out.class_probs.shape == out.audio_class_logits.shape and out.semantic_masks is None
     out.loss.backward()
     frozen_with_grad = [n for n, p in model.named_parameters() if not p.requires_grad and p.grad is not None]
     assert frozen_with_grad == []
@@ -311,10 +378,10 @@ def test_train_pseudo_text_flag_trains_the_generator():
     assert model.pseudo_text.token_embeds.weight.grad.abs().sum() > 0
 
 
-def test_clip_mode_trains_memory_modules():
+def test_tracking_trains_memory_modules():
     model = make_model().train()
     inputs = make_inputs(batch_size=1, num_frames=3)
-    out = model(**inputs, class_input_ids=class_ids(), labels=make_labels(1, 3), temporal="clip",
+    out = model(**inputs, class_input_ids=class_ids(), labels=make_labels(1, 3), temporal="tracking",
                 label_frame_mask=torch.tensor([[True, False, True]]))  # fmt: skip
     out.loss.backward()
     assert model.sam2.memory_attention.layers[0].cross_attn_image.q_proj.weight.grad.abs().sum() > 0
@@ -359,19 +426,34 @@ def test_a_loaded_model_freezes_the_same_modules_as_a_new_one(tmp_path):
         assert any(name.startswith("pseudo_text.") for name in trainable)
 
 
-def test_save_load_round_trip_is_bit_exact(tmp_path, eval_model):
-    eval_model.save_pretrained(tmp_path)
-    assert AutoConfig.from_pretrained(tmp_path).model_type == "tavis"
-    loaded = AutoModel.from_pretrained(tmp_path).eval()
-    assert isinstance(loaded, TavisModel)
-    reference, reloaded = eval_model.state_dict(), loaded.state_dict()
-    assert reference.keys() == reloaded.keys()
-    assert all(torch.equal(reference[key], reloaded[key]) for key in reference)
-    inputs = make_inputs(batch_size=1, num_frames=1)
-    with torch.no_grad():
-        expected, got = eval_model(**inputs).pred_masks, loaded(**inputs).pred_masks
-    # weights are bit-identical; memory-mapped (differently aligned) tensors may take other BLAS kernels
-    torch.testing.assert_close(got, expected, atol=reordered_sums_tolerance(expected), rtol=0)
+def test_configs_written_before_the_rename_load_into_the_new_fields(tmp_path):
+    """A config.json with `"temporal": "clip"` and `"clip_memory_bfloat16": true` (the names before 0.2) loads as
+    `temporal="tracking"`, `tracking_memory_bfloat16=True`, and is saved under the new names."""
+    TavisConfig.tiny().save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    del saved["tracking_memory_bfloat16"]
+    (tmp_path / "config.json").write_text(json.dumps({**saved, "temporal": "clip", "clip_memory_bfloat16": True}))
+    for config in (TavisConfig.from_pretrained(tmp_path), AutoConfig.from_pretrained(tmp_path)):
+        assert (config.temporal, config.tracking_memory_bfloat16) == ("tracking", True)
+        assert config.clip_memory_bfloat16 is True  # the old attribute name reads the new field
+    config.save_pretrained(tmp_path / "again")
+    again = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert (again["temporal"], again["tracking_memory_bfloat16"]) == ("tracking", True)
+    assert "clip_memory_bfloat16" not in again
+    keyword = TavisConfig.tiny(temporal="clip", clip_memory_bfloat16=True)
+    assert (keyword.temporal, keyword.tracking_memory_bfloat16) == ("tracking", True)
+    keyword.update_from_string("temporal=clip,clip_memory_bfloat16=false")
+    assert (keyword.temporal, keyword.tracking_memory_bfloat16) == ("tracking", False)
+
+
+def test_the_embedded_model_config_loads_under_the_new_names():
+    """`tavis_hf/checkpoints/tavis-tiny/config.json` was written with `clip_memory_bfloat16`; it still loads (its
+    outputs do not depend on the names: the rename changed no computation)."""
+    embedded = Path(tavis_hf.__file__).parent / "checkpoints" / "tavis-tiny"
+    written = json.loads((embedded / "config.json").read_text())
+    assert written["clip_memory_bfloat16"] is False and "tracking_memory_bfloat16" not in written
+    config = TavisConfig.from_pretrained(embedded)
+    assert (config.temporal, config.tracking_memory_bfloat16) == ("per-frame", False)
 
 
 @pytest.mark.slow
@@ -426,6 +508,8 @@ def test_bad_inputs_raise_clear_errors(eval_model):
         fresh(**inputs, labels=make_labels())
     with pytest.raises(ValueError, match="temporal"):
         eval_model(**inputs, temporal="video")
+    with pytest.raises(TypeError, match="temporl"):  # no catch-all **kwargs: a misspelt keyword fails
+        eval_model(**inputs, temporl="tracking")
 
 
 def test_model_vocabulary_is_the_datasets_avsbench_class_list():

@@ -16,7 +16,7 @@ import pytest
 import torch
 from torch import nn
 
-from ..parity import HOW_TO_ENABLE
+from ...parity import HOW_TO_ENABLE
 
 
 class _DropPathStub(nn.Module):

@@ -1,15 +1,17 @@
-"""Tests of the trainable SAM2 clip driver (`tavis_hf.models.tavis.sam2_clip_tavis`) on a tiny `Sam2VideoModel`."""
+"""Tests of the trainable SAM2 tracking driver (`tavis_hf.models.tavis.sam2_tracking_tavis`) on a tiny
+`Sam2VideoModel`."""
 
 import pytest
 import torch
 from transformers import Sam2VideoConfig, Sam2VideoModel
 from transformers.models.sam2_video.modeling_sam2_video import Sam2VideoInferenceSession
 
-from tavis_hf.models.tavis.sam2_clip_tavis import (
-    TavisSam2ClipDriver,
-    TavisSam2ClipFeatures,
-    clip_features_from_image_outputs,
+from tavis_hf.models.tavis.sam2_tracking_tavis import (
+    TavisSam2DecoderOutput,
+    TavisSam2TrackingDriver,
+    TavisSam2WindowFeatures,
     decode_frames_independently,
+    window_features_from_image_outputs,
 )
 
 IMAGE_SIZE, HIDDEN, GRID = 128, 128, 8
@@ -76,14 +78,14 @@ def sam2():
 
 
 def _features(model, frames):
-    """Image features of a (B, T, 3, H, W) clip, encoded frame by frame (as the transformers session does)."""
+    """Image features of a (B, T, 3, H, W) window, encoded frame by frame (as the transformers session does)."""
     batch_size, num_frames = frames.shape[:2]
     with torch.no_grad():
         per_frame = [
-            clip_features_from_image_outputs(model, model.get_image_features(frames[:, t]), batch_size, 1)
+            window_features_from_image_outputs(model, model.get_image_features(frames[:, t]), batch_size, 1)
             for t in range(num_frames)
         ]
-    return TavisSam2ClipFeatures(
+    return TavisSam2WindowFeatures(
         torch.cat([f.top for f in per_frame], dim=1),
         torch.cat([f.top_position for f in per_frame], dim=1),
         tuple(torch.cat([f.high_res[i] for f in per_frame], dim=1) for i in range(2)),
@@ -97,10 +99,10 @@ def _random_prompts(batch_size, num_frames, num_prompts, seed):
     return sparse, dense
 
 
-def test_clip_features_from_batched_image_outputs(sam2):
+def test_window_features_from_batched_image_outputs(sam2):
     frames = torch.randn(2, 3, 3, IMAGE_SIZE, IMAGE_SIZE)
     with torch.no_grad():
-        batched = clip_features_from_image_outputs(sam2, sam2.get_image_features(frames.flatten(0, 1)), 2, 3)
+        batched = window_features_from_image_outputs(sam2, sam2.get_image_features(frames.flatten(0, 1)), 2, 3)
     per_frame = _features(sam2, frames)
     assert batched.top.shape == (2, 3, HIDDEN, GRID, GRID) and batched.top_position.shape == batched.top.shape
     assert batched.high_res[0].shape == (2, 3, HIDDEN // 8, 4 * GRID, 4 * GRID)
@@ -111,7 +113,7 @@ def test_clip_features_from_batched_image_outputs(sam2):
     ):
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="frames"):
-        clip_features_from_image_outputs(sam2, sam2.get_image_features(frames[0]), 2, 3)
+        window_features_from_image_outputs(sam2, sam2.get_image_features(frames[0]), 2, 3)
 
 
 # (seed, object-score shift) chosen so that both objects are present on frame 0 (2.0) or one is absent (2.1), and
@@ -152,7 +154,7 @@ def test_driver_matches_transformers_video_session(sam2_1, seed, shift):
     sparse = torch.stack([torch.cat(clicks, dim=1)] + [no_point.expand(1, 2, 2, HIDDEN)] * (num_frames - 1), dim=1)
     dense = no_mask.unsqueeze(1).expand(1, num_frames, HIDDEN, GRID, GRID)
     features = _features(model, frames.unsqueeze(0))
-    driver = TavisSam2ClipDriver(
+    driver = TavisSam2TrackingDriver(
         model, object_pointer_threshold=0.0, object_score_suppression=True, memory_dtype=torch.bfloat16
     )
     with torch.no_grad():
@@ -160,26 +162,26 @@ def test_driver_matches_transformers_video_session(sam2_1, seed, shift):
         independent = decode_frames_independently(
             model, features.top, features.high_res, sparse, dense, object_score_suppression=True
         )
-    masks = out["low_res_masks"][0]  # (T, P, 4h, 4w)
+    masks = out.low_res_masks[0]  # (T, P, 4h, 4w)
     assert masks.shape == reference.shape
-    torch.testing.assert_close(out["object_score_logits"][0], reference_scores, rtol=0, atol=1e-4)
+    torch.testing.assert_close(out.object_score_logits[0], reference_scores, rtol=0, atol=1e-4)
     assert reference[present].abs().amax() > 0.5 and torch.all(reference[~present] == -1024.0)
     # float32 rounding differences (batching) are amplified by the bf16 rounding of the stored memories: <= ~3e-5
     torch.testing.assert_close(masks, reference, rtol=0, atol=1e-4)
     # the comparison exercises the memory: present objects on tracked frames differ from memory-free decoding
     tracked_present = present[1:]
-    assert (masks[1:][tracked_present] - independent["low_res_masks"][0, 1:][tracked_present]).abs().amax() > 0.1
+    assert (masks[1:][tracked_present] - independent.low_res_masks[0, 1:][tracked_present]).abs().amax() > 0.1
 
 
 def test_batch_independence(sam2):
     frames = torch.randn(2, 3, 3, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(3))
     features = _features(sam2, frames)
     sparse, dense = _random_prompts(2, 3, 3, seed=4)
-    driver = TavisSam2ClipDriver(sam2)
+    driver = TavisSam2TrackingDriver(sam2)
     with torch.no_grad():
         both = driver(vision_features=features, sparse_prompts=sparse, dense_prompts=dense, image_size=IMAGE_SIZE)
         for b in range(2):
-            single_features = TavisSam2ClipFeatures(
+            single_features = TavisSam2WindowFeatures(
                 features.top[b : b + 1],
                 features.top_position[b : b + 1],
                 tuple(x[b : b + 1] for x in features.high_res),
@@ -192,11 +194,11 @@ def test_batch_independence(sam2):
             )
             for key in ("low_res_masks", "iou_scores", "object_score_logits"):
                 torch.testing.assert_close(both[key][b : b + 1], single[key], rtol=1e-4, atol=1e-5)
-            assert torch.equal(both["best_mask_index"][b : b + 1], single["best_mask_index"])
-    assert both["low_res_masks"].shape == (2, 3, 3, 4 * GRID, 4 * GRID)
+            assert torch.equal(both.best_mask_index[b : b + 1], single.best_mask_index)
+    assert both.low_res_masks.shape == (2, 3, 3, 4 * GRID, 4 * GRID)
     for key in ("iou_scores", "object_score_logits", "best_mask_index"):
         assert both[key].shape == (2, 3, 3)
-    assert int(both["best_mask_index"].min()) >= 0 and int(both["best_mask_index"].max()) <= 2
+    assert int(both.best_mask_index.min()) >= 0 and int(both.best_mask_index.max()) <= 2
 
 
 @pytest.mark.parametrize("memory_dtype", [None, torch.bfloat16], ids=["fp32-memory", "bf16-memory"])
@@ -207,9 +209,9 @@ def test_gradients_flow_across_frames(sam2, memory_dtype):
     sparse.requires_grad_(True)
     dense.requires_grad_(True)
     sam2.zero_grad(set_to_none=True)
-    driver = TavisSam2ClipDriver(sam2, memory_dtype=memory_dtype)
+    driver = TavisSam2TrackingDriver(sam2, memory_dtype=memory_dtype)
     out = driver(vision_features=features, sparse_prompts=sparse, dense_prompts=dense, image_size=IMAGE_SIZE)
-    out["low_res_masks"][:, -1].square().sum().backward()  # a loss on the last frame only
+    out.low_res_masks[:, -1].square().sum().backward()  # a loss on the last frame only
 
     for frame in range(num_frames):  # earlier frames are reached through memories and object pointers
         assert sparse.grad[:, frame].abs().sum() > 0, f"no gradient to the sparse prompts of frame {frame}"
@@ -225,14 +227,15 @@ def test_single_frame_equals_independent_decoding(sam2):
     features = _features(sam2, torch.randn(2, 1, 3, IMAGE_SIZE, IMAGE_SIZE))
     sparse, dense = _random_prompts(2, 1, 6, seed=6)
     with torch.no_grad():
-        tracked = TavisSam2ClipDriver(sam2)(
+        tracked = TavisSam2TrackingDriver(sam2)(
             vision_features=features, sparse_prompts=sparse, dense_prompts=dense, image_size=IMAGE_SIZE
         )
         independent = decode_frames_independently(sam2, features.top, features.high_res, sparse, dense)
+    assert isinstance(tracked, TavisSam2DecoderOutput) and isinstance(independent, TavisSam2DecoderOutput)
     assert tracked.keys() == independent.keys()
     for key in ("low_res_masks", "iou_scores", "object_score_logits"):
         torch.testing.assert_close(tracked[key], independent[key], rtol=1e-4, atol=1e-5)
-    assert torch.equal(tracked["best_mask_index"], independent["best_mask_index"])
+    assert torch.equal(tracked.best_mask_index, independent.best_mask_index)
     # best-of-3 selection: the mask with the highest of the three predicted IoUs (direct decoder call)
     with torch.no_grad():
         masks, ious, _, _ = sam2.mask_decoder(
@@ -244,10 +247,10 @@ def test_single_frame_equals_independent_decoding(sam2):
             high_resolution_features=[x.flatten(0, 1) for x in features.high_res],
         )
     assert ious.shape == (2, 6, 3) and len(set(ious.argmax(-1).flatten().tolist())) > 1
-    torch.testing.assert_close(independent["iou_scores"].flatten(0, 1), ious.amax(-1))
-    assert torch.equal(independent["best_mask_index"].flatten(0, 1), ious.argmax(-1))
+    torch.testing.assert_close(independent.iou_scores.flatten(0, 1), ious.amax(-1))
+    assert torch.equal(independent.best_mask_index.flatten(0, 1), ious.argmax(-1))
     expected = masks.gather(2, ious.argmax(-1)[..., None, None, None].expand(-1, -1, 1, *masks.shape[-2:])).squeeze(2)
-    torch.testing.assert_close(independent["low_res_masks"].flatten(0, 1), expected)
+    torch.testing.assert_close(independent.low_res_masks.flatten(0, 1), expected)
     # single-mask output (training mode: token 0, no stability fallback)
     sam2.train()
     try:
@@ -257,8 +260,8 @@ def test_single_frame_equals_independent_decoding(sam2):
             )
     finally:
         sam2.eval()
-    assert torch.all(single["best_mask_index"] == 0)
-    assert not torch.allclose(single["low_res_masks"], independent["low_res_masks"])
+    assert torch.all(single.best_mask_index == 0)
+    assert not torch.allclose(single.low_res_masks, independent.low_res_masks)
 
 
 def test_object_score_suppression(sam2):
@@ -266,7 +269,7 @@ def test_object_score_suppression(sam2):
     sparse, dense = _random_prompts(1, 2, 6, seed=7)
     with torch.no_grad():
         plain = decode_frames_independently(sam2, features.top, features.high_res, sparse, dense)
-        threshold = float(plain["object_score_logits"].median())
+        threshold = float(plain.object_score_logits.median())
         suppressed = decode_frames_independently(
             sam2,
             features.top,
@@ -276,16 +279,16 @@ def test_object_score_suppression(sam2):
             object_score_suppression=True,
             object_score_threshold=threshold,
         )
-    absent = plain["object_score_logits"] <= threshold
+    absent = plain.object_score_logits <= threshold
     assert absent.any() and (~absent).any()
-    assert torch.all(suppressed["low_res_masks"][absent] == -1024.0)
-    torch.testing.assert_close(suppressed["low_res_masks"][~absent], plain["low_res_masks"][~absent])
+    assert torch.all(suppressed.low_res_masks[absent] == -1024.0)
+    torch.testing.assert_close(suppressed.low_res_masks[~absent], plain.low_res_masks[~absent])
 
 
 def test_clear_errors(sam2):
     features = _features(sam2, torch.randn(1, 2, 3, IMAGE_SIZE, IMAGE_SIZE))
     sparse, dense = _random_prompts(1, 2, 3, seed=8)
-    driver = TavisSam2ClipDriver(sam2)
+    driver = TavisSam2TrackingDriver(sam2)
     call = dict(vision_features=features, sparse_prompts=sparse, dense_prompts=dense, image_size=IMAGE_SIZE)
     with pytest.raises(ValueError, match="sparse_prompts"):
         driver(**{**call, "sparse_prompts": sparse[..., :64]})
@@ -296,17 +299,17 @@ def test_clear_errors(sam2):
     with pytest.raises(ValueError, match="image_size"):
         driver(**{**call, "image_size": 224})
     with pytest.raises(ValueError, match="s0"):
-        broken = TavisSam2ClipFeatures(
+        broken = TavisSam2WindowFeatures(
             features.top, features.top_position, (features.high_res[1], features.high_res[1])
         )
         driver(**{**call, "vision_features": broken})
     with pytest.raises(ValueError, match="top_position"):
         driver(
-            **{**call, "vision_features": TavisSam2ClipFeatures(features.top, features.top[:, :1], features.high_res)}
+            **{**call, "vision_features": TavisSam2WindowFeatures(features.top, features.top[:, :1], features.high_res)}
         )
     with pytest.raises(ValueError, match="B, T, C, h, w"):
         decode_frames_independently(sam2, features.top[0], features.high_res, sparse, dense)
     with pytest.raises(TypeError, match="Sam2VideoModel"):
-        TavisSam2ClipDriver(sam2.mask_decoder)
+        TavisSam2TrackingDriver(sam2.mask_decoder)
     with pytest.raises(TypeError, match="memory_dtype"):
-        TavisSam2ClipDriver(sam2, memory_dtype="bfloat16")
+        TavisSam2TrackingDriver(sam2, memory_dtype="bfloat16")
