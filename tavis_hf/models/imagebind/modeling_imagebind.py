@@ -116,7 +116,7 @@ class ImageBindVisionEmbeddings(CLIPVisionEmbeddings):
     is mathematically equal but rounds differently; the Conv3d keeps the trunk tokens identical to the authors'.)
     For other square sizes the positional grid is resized bicubically as in the authors' code.
 
-    Input `(B, 3, H, W)` images or `(B, 3, num_frames, H, W)` two-frame clips -> `(B, 1 + (H/14)*(W/14), D)`.
+    Input `(B, 3, H, W)` images or `(B, 3, num_frames, H, W)` two-frame videos -> `(B, 1 + (H/14)*(W/14), D)`.
     """
 
     def __init__(self, config: ImageBindVisionConfig):
@@ -171,7 +171,7 @@ class ImageBindVisionModel(ImageBindPreTrainedModel):
         r"""
         Args:
             pixel_values (`torch.FloatTensor` of shape `(batch_size, num_channels, height, width)`): CLIP-normalised
-                images (the authors' pipeline) or, as TAViS does, raw [0, 1] frames; two-frame clips
+                images (the authors' pipeline) or, as TAViS does, raw [0, 1] frames; two-frame videos
                 `(batch_size, num_channels, 2, height, width)` are accepted too. Square sizes that are multiples
                 of `patch_size`; non-224 inputs use the authors' bicubic positional-embedding interpolation.
 

@@ -180,7 +180,7 @@ class TavisConfig(PreTrainedConfig):
         ce_double_normalization (`bool`, defaults to `True`): *fidelity flag* (training). Class CE is a weighted mean
             then divided again by the number of matches, as released.
         min_object_area (`int`, defaults to 20): *fidelity flag* (training). Classes with total area ≤ this many
-            pixels over a clip are reset to background.
+            pixels over a video (all its frames) are reset to background.
         highlight_blur (`str`, defaults to `"box"`): *fidelity flag* (training). Background blur of the highlight
             images: `"box"` (release, 75×75 zero-padded average) or `"gaussian"` (paper).
         highlight_kernel_size (`int`, defaults to 75): blur window. highlight_sigma (`float`, *optional*): Gaussian

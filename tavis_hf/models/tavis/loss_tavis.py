@@ -6,7 +6,7 @@ predictor and their Mask2Former-style matcher), written from the description in 
 device-agnostic (no ``.cuda()``) and without detectron2 (point sampling uses
 :func:`torch.nn.functional.grid_sample`).
 
-Notation: ``F`` frames (a batch of ``B`` clips of ``T`` frames flattened, ``F = B * T``), ``N`` object queries per
+Notation: ``F`` frames (a batch of ``B`` videos of ``T`` frames flattened, ``F = B * T``), ``N`` object queries per
 frame (5 in TAViS), ``C`` classes including background at index 0 (71 for AVSBench-semantic), ``D`` the width of the
 pseudo-text / class-text features (1024 for ImageBind-huge), ``H x W`` the mask resolution (224 x 224 in TAViS).
 
@@ -37,20 +37,20 @@ __all__ = [
 
 
 def filter_small_objects(labels: torch.LongTensor, min_area: int = 20) -> torch.LongTensor:
-    """Reset to background every object class whose total area in a clip is at most `min_area` pixels.
+    """Reset to background every object class whose total area in a video is at most `min_area` pixels.
 
-    The area of a class is counted over **all frames of a clip together** (the released code does the same). Only
+    The area of a class is counted over **all frames of a video together** (the released code does the same). Only
     non-background classes (label > 0) are considered; background stays 0.
 
-    The released code skips the *smallest label value found in the clip* as "background", which wrongly exempts the
-    smallest real class from filtering when a clip has no background pixel. That bug is not reproduced: here class 0
+    The released code skips the *smallest label value found in the video* as "background", which wrongly exempts the
+    smallest real class from filtering when a video has no background pixel. That bug is not reproduced: here class 0
     is background, always.
 
     Args:
         labels (`torch.LongTensor` of shape `(B, T, H, W)`):
-            Semantic label maps, one clip per batch entry, 0 = background.
+            Semantic label maps, one video per batch entry, 0 = background.
         min_area (`int`, *optional*, defaults to 20):
-            Classes covering `<= min_area` pixels in a clip (summed over its `T` frames) become background.
+            Classes covering `<= min_area` pixels in a video (summed over its `T` frames) become background.
 
     Returns:
         `torch.LongTensor` of shape `(B, T, H, W)`: a filtered copy of `labels`.
@@ -295,7 +295,7 @@ class TavisLoss(nn.Module):
     If `M = 0` only the binary terms contribute, as in the released code; the other terms are returned as zeros that
     are still connected to their inputs (so `backward()` and DDP see every input).
 
-    Small objects are **not** filtered here: the area threshold is per clip, so apply [`filter_small_objects`] to the
+    Small objects are **not** filtered here: the area threshold is per video, so apply [`filter_small_objects`] to the
     `(B, T, H, W)` labels before flattening them to frames.
 
     Args:

@@ -72,14 +72,14 @@ class TavisProcessor(ProcessorMixin):
         segmentation_maps=None,
         return_tensors: str | None = "pt",
     ) -> BatchFeature:
-        r"""Prepare a clip (or a batch of clips of equal length) for [`TavisModel`].
+        r"""Prepare a video (or a batch of videos of equal length) for [`TavisModel`].
 
         Args:
             videos: one video — a `(T, H, W, 3)` uint8 array/tensor or a list of `T` frames (PIL images or `(H, W, 3)`
                 uint8 arrays) — or a list of `B` such videos with the same `T`.
             audio: the soundtrack of each video: float waveform `(samples,)` or `(channels, samples)` in [-1, 1)
-                covering the frames (a list of `B` waveforms for a batch). Frame `k` of `T` gets clip `k` of `T`
-                evenly spaced 2-s clips. Only channel 0 is analysed (the authors' rule; mix down beforehand to use
+                covering the frames (a list of `B` waveforms for a batch). Frame `k` of `T` gets audio clip `k` of
+                `T` evenly spaced 2-s clips. Only channel 0 is analysed (the authors' rule; mix down beforehand to use
                 all channels).
             sampling_rate (`int`): rate of `audio` in Hz; rates other than 16 kHz are resampled with soxr.
             text (`list[str]`, *optional*): the class vocabulary, class 0 first (background), e.g.

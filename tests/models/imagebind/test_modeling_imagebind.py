@@ -91,7 +91,7 @@ def test_tower_outputs_and_features(model):
     assert image.shape == (2, 1024)
     torch.testing.assert_close(image.norm(dim=-1), torch.ones(2))
     torch.testing.assert_close(model.project_image_tokens(vision.last_hidden_state[:, 0]), image)
-    # a two-frame clip of identical frames is the still image
+    # a two-frame video of identical frames is the still image
     torch.testing.assert_close(model.get_image_features(pixels[:, :, None].repeat(1, 1, 2, 1, 1)), image)
 
     audio_in = torch.randn(2, 1, 128, 204)

@@ -19,13 +19,13 @@ from tavis_hf.models.tavis.loss_tavis import (
 # --------------------------------------------------------------------------------------------- ground truth
 
 
-def test_filter_small_objects_counts_area_over_the_whole_clip():
+def test_filter_small_objects_counts_area_over_the_whole_video():
     labels = torch.zeros(2, 2, 10, 10, dtype=torch.long)
     labels[0, 0, :2, :5] = 3  # class 3: 10 px in frame 0 ...
     labels[0, 1, :2, :5] = 3  # ... + 10 px in frame 1 = 20 px -> removed
     labels[0, 0, 5:7, :6] = 4  # class 4: 12 px ...
     labels[0, 1, 5:8, :3] = 4  # ... + 9 px = 21 px -> kept
-    labels[1, 0, :5, :5] = 3  # the other clip: class 3 with 25 px in one frame -> kept
+    labels[1, 0, :5, :5] = 3  # the other video: class 3 with 25 px in one frame -> kept
     labels[1, 1, 9, 9] = 7  # 1 px -> removed
     filtered = filter_small_objects(labels, min_area=20)
 
@@ -38,8 +38,8 @@ def test_filter_small_objects_counts_area_over_the_whole_clip():
 
 
 def test_filter_small_objects_without_background_pixels():
-    # The released code treats the smallest label of a clip as background; here only class 0 is background, so in a
-    # clip without background pixels the smallest class is still filtered.
+    # The released code treats the smallest label of a video as background; here only class 0 is background, so in a
+    # video without background pixels the smallest class is still filtered.
     labels = torch.full((1, 2, 4, 4), 6, dtype=torch.long)
     labels[0, 0, :3, :4] = 5  # 12 px of class 5, 20 px of class 6
     filtered = filter_small_objects(labels, min_area=15)
