@@ -4,7 +4,8 @@
         --mode semantic --output-dir concert_masks
 
 Without `--model` the package's default model is used (`tavis_hf.pipelines.DEFAULT_MODEL_DIR`; an error explains
-when it is not shipped). The same as `tavis-hf segment`; the Python equivalent is
+when it is not shipped). The same as `tavis-hf segment`: both run `tavis_hf.segmentation.segment_video`. The per-frame
+results alone, without files, come from the pipeline:
 
     import tavis_hf
     from transformers import pipeline
@@ -14,7 +15,7 @@ when it is not shipped). The same as `tavis-hf segment`; the Python equivalent i
 import argparse
 import json
 
-from tavis_hf.pipelines import segment_video
+from tavis_hf.segmentation import segment_video
 
 
 def main() -> None:
@@ -26,7 +27,12 @@ def main() -> None:
     parser.add_argument("--mode", choices=["binary", "semantic", "instances"], default="binary")
     parser.add_argument("--fps", type=float, default=1.0, help="sampled frames per second (AVSBench: 1)")
     parser.add_argument("--threshold", type=float, default=0.5, help="mask probability threshold")
-    parser.add_argument("--temporal", choices=["per-frame", "clip"], default="per-frame")
+    parser.add_argument(
+        "--temporal",
+        choices=["per-frame", "tracking", "clip"],
+        default="per-frame",
+        help="per-frame (independent frames) or tracking (SAM2 memory over 5-s windows; 'clip' is its former name)",
+    )
     parser.add_argument("--device", help="torch device (default: CPU)")
     args = parser.parse_args()
     summary = segment_video(

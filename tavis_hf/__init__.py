@@ -24,4 +24,5 @@ from .models.tavis import (  # noqa: E402, F401  (public re-exports)
     TavisProcessor,
     TavisSegmentationOutput,
 )
-from .pipelines import AudioVisualSegmentationPipeline, segment_video  # noqa: E402, F401  (registers the task)
+from .pipelines import AudioVisualSegmentationPipeline  # noqa: E402, F401  (registers the task)
+from .segmentation import segment_video  # noqa: E402, F401  (the application layer: one video -> files)

@@ -20,13 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TRAIN_MODULE = "tavis_hf.training"
 """The training `train` runs under `accelerate launch` (`-m tavis_hf.training`, shipped in the package); `--script`
 runs a training script instead (e.g. the repository's `examples/train_tavis.py`)."""
-DEMO_APP = REPO_ROOT / "demo" / "app.py"
-"""`demo` runs this script of the repository (transformers-examples style): from a source checkout
-(`pip install -e .`) by default, otherwise give its path with `--app`."""
 DEFAULT_MAX_DURATION = 300.0
 """Longest video (seconds) `segment` accepts unless `--max-duration` says otherwise."""
 
@@ -102,7 +98,7 @@ def _segment(args, extra) -> int:
         Path(args.output_dir).mkdir(parents=True, exist_ok=True)
         args.video = str(write_synthavs_video(Path(args.output_dir) / "example.mp4"))
     video_path = _existing_file(args.video, "video file")
-    VideoFile = _load("tavis_hf.video", "VideoFile", "segment")
+    VideoFile = _load("tavis_hf.media", "VideoFile", "segment")
     with VideoFile(video_path, fps=args.fps) as video:  # MediaError (a ValueError) for a file without sound
         duration = video.info.duration
     if duration > args.max_duration:
@@ -110,7 +106,7 @@ def _segment(args, extra) -> int:
             f"{video_path} is {duration:.1f} s long, over the limit of {args.max_duration:g} s; trim it "
             "(e.g. `ffmpeg -i in.mp4 -t 60 -c copy out.mp4`) or raise --max-duration"
         )
-    segment_video = _load("tavis_hf.pipelines", "segment_video", "segment")
+    segment_video = _load("tavis_hf.segmentation", "segment_video", "segment")
     if args.no_progress:
         _load("transformers.utils.logging", "disable_progress_bar", "segment")()
     summary = segment_video(
@@ -260,15 +256,6 @@ def _run_or_print(command: list[str], dry_run: bool) -> int:
     return subprocess.run(command, check=False).returncode
 
 
-def _script_file(path: Path, default: Path, what: str, option: str) -> Path:
-    if path == default and not default.is_file():
-        raise CLIError(
-            f"the {what} ({default.relative_to(REPO_ROOT)}) ships with the tavis_hf repository, not the installed "
-            f"package: run from a source checkout (pip install -e .) or pass {option} PATH"
-        )
-    return _existing_file(str(path), what)
-
-
 def _train(args, extra) -> int:
     if args.script is not None:
         _existing_file(str(args.script), "training script")
@@ -289,11 +276,24 @@ def _train(args, extra) -> int:
     return _run_or_print(train_command(args, _script_args(extra)), args.dry_run)
 
 
+DEMO_MODULE = "tavis_hf.demo"
+"""The packaged Gradio app `demo` runs (`python -m tavis_hf.demo`); `demo/app.py` is the Space's entry to it."""
+
+
+def demo_command(args, app_args: list[str]) -> list[str]:
+    """The command line `tavis-hf demo` runs: the packaged app, or the script given with `--app` (same Python)."""
+    if args.app is None:
+        if importlib.util.find_spec(DEMO_MODULE) is None:
+            raise CLIError(f"this installation has no {DEMO_MODULE} module")
+        return [sys.executable, "-m", DEMO_MODULE, *app_args]
+    return [sys.executable, str(_existing_file(str(args.app), "demo app")), *app_args]
+
+
 def _demo(args, extra) -> int:
-    _script_file(Path(args.app), DEMO_APP, "demo app", "--app")
+    command = demo_command(args, _script_args(extra))
     if not args.dry_run:
         _load("gradio", "Blocks", "demo")
-    return _run_or_print([sys.executable, str(args.app), *_script_args(extra)], args.dry_run)
+    return _run_or_print(command, args.dry_run)
 
 
 # --------------------------------------------------------------------------------------------------------- push
@@ -478,8 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--temporal",
         default="per-frame",
-        choices=("per-frame", "clip"),
-        help="per-frame (independent frames, as the authors evaluate) or clip",
+        choices=("per-frame", "tracking", "clip"),
+        metavar="{per-frame,tracking}",
+        help="per-frame (independent frames, as the authors evaluate) or tracking (SAM2 memory over 5-s windows; "
+        "'clip' is its former name)",
     )
     p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
     p.add_argument(
@@ -591,11 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "demo",
-        help="launch the Gradio demo (demo/app.py)",
-        description="Launch the Gradio demo app (demo/app.py). Options other than --app and --dry-run go to the app: "
-        "`tavis-hf demo --port 7861 --model DIR`; `tavis-hf demo -- --help` lists them.",
+        help="launch the Gradio demo (tavis_hf.demo)",
+        description="Launch the Gradio demo app that ships in the package (`python -m tavis_hf.demo`). Options other "
+        "than --app and --dry-run go to the app: `tavis-hf demo --port 7861 --model DIR`; `tavis-hf demo -- --help` "
+        "lists them.",
     )
-    p.add_argument("--app", type=Path, default=DEMO_APP, help="demo app (default: %(default)s)")
+    p.add_argument("--app", type=Path, help="run this app script instead of the packaged app (e.g. demo/app.py)")
     p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
     p.set_defaults(handler=_demo, passthrough=True)
 

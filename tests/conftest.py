@@ -1,5 +1,5 @@
-"""Fixtures shared by every test area: one tiny random TAViS model, its processor and their saved folder; the record
-of parity measurements."""
+"""Fixtures shared by every test area: one tiny random TAViS model, its processor and their saved folder; the pipeline
+on it and short test videos (pipelines, segmentation, media, visualization); the record of parity measurements."""
 
 from pathlib import Path
 
@@ -8,6 +8,7 @@ import torch
 
 from tavis_hf.models.tavis import TavisConfig, TavisModel, TavisProcessor
 
+from .helpers import make_video
 from .parity import ParityRecord, record_path
 
 
@@ -36,6 +37,28 @@ def tiny_model_dir(tiny_model, tiny_processor, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def segmenter(tiny_model_dir):
+    """`pipeline("audio-visual-segmentation")` on `tiny_model_dir`."""
+    from transformers import pipeline
+
+    import tavis_hf  # noqa: F401  (registers the task and the Auto classes)
+
+    return pipeline("audio-visual-segmentation", model=str(tiny_model_dir))
+
+
+@pytest.fixture(scope="session")
+def short_mp4(media_dir) -> Path:
+    """3 s, 10 fps, 96x64, 440-Hz tone at 16 kHz: three sampled frames (keeps the tiny model's runs short)."""
+    return make_video(media_dir / "short.mp4", duration=3.0)
+
+
+@pytest.fixture(scope="session")
+def clip_mp4(media_dir) -> Path:
+    """7 s, 10 fps, 96x64, 440-Hz tone at 16 kHz: two windows (5 + 2 frames)."""
+    return make_video(media_dir / "clip.mp4", duration=7.0)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Helpers shared by the test areas: media made with ffmpeg at test time and the location of the committed fixtures."""
 
+import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,4 +36,15 @@ def make_video(
         args += ["-f", "lavfi", "-i", audio, "-ac", str(channels), "-c:a", acodec]
     args += ["-t", str(duration), "-c:v", vcodec, "-pix_fmt", "yuv420p", str(path)]
     ffmpeg(*args)
+    return path
+
+
+def gradio_media(relative: str) -> Path:
+    """A media file shipped inside the gradio wheel (Apache-2.0; `dev` extra via `demo`), or skip."""
+    spec = importlib.util.find_spec("gradio")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("gradio (the `demo`/`dev` extra) is not installed: it ships the real test media")
+    path = Path(spec.submodule_search_locations[0]) / "media_assets" / relative
+    if not path.is_file():
+        pytest.skip(f"gradio does not ship {relative}")
     return path

@@ -421,8 +421,24 @@ def load_avsbench(
         LookupError: an object clip matches zero or several semantic uids.
         ValueError: bad arguments, bad metadata, unknown palette colours, count mismatches.
     """
-    import datasets
+    mask_source = _check_load_arguments(subset, object_root, semantic_root, mask_source, splits)
+    object_root = Path(object_root) if object_root is not None else None
+    semantic_root = Path(semantic_root) if semantic_root is not None else None
+    plans = _plan_splits(subset, splits, object_root, semantic_root, mask_source, class_names)
+    info = {
+        "builder": "tavis_hf.data.load_avsbench",
+        "subset": subset,
+        "mask_source": mask_source,
+        "object_root": object_root.name if object_root else None,
+        "semantic_root": semantic_root.name if semantic_root else None,
+        "image_size": image_size,
+        "num_classes": len(class_names),
+    }
+    return _build_splits(plans, info, class_names, cache_dir, num_proc)
 
+
+def _check_load_arguments(subset, object_root, semantic_root, mask_source, splits) -> str:
+    """Refuse inconsistent :func:`load_avsbench` arguments; return the mask source (its default filled in)."""
     if subset not in SUBSETS:
         raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
     if mask_source is None:
@@ -438,15 +454,24 @@ def load_avsbench(
     unknown = set(splits) - set(SPLITS)
     if unknown:
         raise ValueError(f"unknown splits {sorted(unknown)}; choose from {SPLITS}")
-    object_root = Path(object_root) if object_root is not None else None
-    semantic_root = Path(semantic_root) if semantic_root is not None else None
+    return mask_source
+
+
+def _plan_splits(
+    subset: str,
+    splits: Sequence[str],
+    object_root: Path | None,
+    semantic_root: Path | None,
+    mask_source: str,
+    class_names: Sequence[str],
+) -> dict[str, list[dict]]:
+    """Read the metadata and plan every split's clips; one `FileNotFoundError` lists every missing file."""
     object_rows = _object_rows(object_root, subset) if subset in OBJECT_SUBSETS else None
     semantic_rows = None
     if semantic_root is not None:
         semantic_rows = _semantic_rows(semantic_root)
         if (semantic_root / "label2idx.json").is_file():
             read_label2idx(semantic_root / "label2idx.json", class_names)
-
     plans, missing = {}, []
     for split in splits:
         plans[split], split_missing = _plan(
@@ -459,19 +484,17 @@ def load_avsbench(
         listed = "\n  ".join(str(p) for p in missing[:_MAX_LISTED])
         more = f"\n  ... and {len(missing) - _MAX_LISTED} more" if len(missing) > _MAX_LISTED else ""
         raise FileNotFoundError(f"AVSBench {subset}: {len(missing)} files are missing:\n  {listed}{more}")
+    return plans
 
+
+def _build_splits(plans: dict[str, list[dict]], info: dict, class_names: Sequence[str], cache_dir, num_proc):
+    """Generate (or load from the cache) one ``Dataset`` per planned split; the ``DatasetDict``."""
+    import datasets
+
+    subset, image_size, mask_source = info["subset"], info["image_size"], info["mask_source"]
     features = avsbench_features(class_names)
-    info = {
-        "builder": "tavis_hf.data.load_avsbench",
-        "subset": subset,
-        "mask_source": mask_source,
-        "object_root": object_root.name if object_root else None,
-        "semantic_root": semantic_root.name if semantic_root else None,
-        "image_size": image_size,
-        "num_classes": len(class_names),
-    }
     result = {}
-    for split in splits:
+    for split, split_plans in plans.items():
         options = {"split": split, "image_size": image_size, "mask_source": mask_source, "classes": list(class_names)}
         try:
             dataset = datasets.Dataset.from_generator(
@@ -479,23 +502,23 @@ def load_avsbench(
                 features=features,
                 cache_dir=str(cache_dir) if cache_dir is not None else None,
                 gen_kwargs={
-                    "plans": plans[split],
+                    "plans": split_plans,
                     "image_size": image_size,
                     "mask_source": mask_source,
                     "num_classes": len(class_names),
                 },
                 num_proc=num_proc,
                 split=datasets.NamedSplit(split),
-                fingerprint=_fingerprint(plans[split], options),
+                fingerprint=_fingerprint(split_plans, options),
             )
         except datasets.exceptions.DatasetGenerationError as error:
             # surface the data problem (unknown colour, bad label file) instead of the generic wrapper
             if isinstance(error.__cause__, (ValueError, OSError)):
                 raise type(error.__cause__)(f"AVSBench {subset}/{split}: {error.__cause__}") from error
             raise
-        if dataset.num_rows != len(plans[split]):
+        if dataset.num_rows != len(split_plans):
             raise ValueError(
-                f"{subset}/{split}: built {dataset.num_rows} clips but the metadata lists {len(plans[split])}"
+                f"{subset}/{split}: built {dataset.num_rows} clips but the metadata lists {len(split_plans)}"
             )
         dataset.info.description = json.dumps(info)
         result[split] = dataset

@@ -192,77 +192,13 @@ def generate_clip(
         raise ValueError(f"split must be one of {tuple(_SPLIT_IDS)}, got {split!r}")
     if image_size < 16:
         raise ValueError(f"image_size must be >= 16, got {image_size}")
+    # One generator, drawn from in a fixed order: the cast, their motion, the frames, then the soundtrack.
     rng = np.random.default_rng([seed, _SPLIT_IDS[split], index, MODES.index(mode)])
-    num_sounding_classes = len(SYNTHAVS_CLASSES) - 1
-    if mode == "single":
-        n_visible = int(rng.integers(1, 4))
-        n_sounding = 1
-    else:
-        n_visible = int(rng.integers(2, 4))
-        n_sounding = int(rng.integers(2, n_visible + 1))
-    classes = rng.choice(np.arange(1, num_sounding_classes + 1), size=n_visible, replace=False)
-    sounding = np.zeros(n_visible, dtype=bool)
-    sounding[rng.choice(n_visible, size=n_sounding, replace=False)] = True
-    invisible = np.setdiff1d(np.arange(1, num_sounding_classes + 1), classes)
-    offscreen = [int(rng.choice(invisible))] if rng.random() < 0.5 else []
-
-    size = image_size
-    objects = []
-    for k in range(n_visible):
-        radius = rng.uniform(0.12, 0.2) * size
-        for _ in range(20):  # keep objects apart at the start
-            start = rng.uniform(radius, size - radius, size=2)
-            if all(np.hypot(*(start - o["start"])) > radius + o["radius"] for o in objects):
-                break
-        velocity = rng.uniform(-0.07, 0.07, size=2) * size
-        objects.append(
-            {
-                "class_id": int(classes[k]),
-                "sounding": bool(sounding[k]),
-                "radius": radius,
-                "start": start,
-                "velocity": velocity,
-            }
-        )
-
-    frames, masks, semantic = [], [], []
-    background = _background(rng, size)
-    for f in range(num_frames):
-        image = background * rng.uniform(0.95, 1.05)  # the camera is static; lighting flickers slightly
-        owner = np.zeros((size, size), dtype=np.int8) - 1  # index of the topmost object per pixel
-        for k, obj in enumerate(objects):
-            centre = _bounce(obj["start"] + obj["velocity"] * f, obj["radius"], size)
-            obj.setdefault("centres", []).append(centre.tolist())
-            r = obj["radius"]
-            x0, x1 = max(int(centre[0] - r), 0), min(int(centre[0] + r) + 2, size)
-            y0, y1 = max(int(centre[1] - r), 0), min(int(centre[1] + r) + 2, size)
-            dx = (np.arange(x0, x1, dtype=np.float32)[None, :] - centre[0]) / r
-            dy = (np.arange(y0, y1, dtype=np.float32)[:, None] - centre[1]) / r
-            dx, dy = np.broadcast_arrays(dx, dy)
-            shape, colour, texture = _LOOKS[obj["class_id"]]
-            inside = _shape_mask(shape, dx, dy)
-            shade = _texture(texture, dx, dy)[..., None] * np.asarray(colour, dtype=np.float32)
-            patch = image[y0:y1, x0:x1]
-            patch[inside] = shade[inside]
-            owner[y0:y1, x0:x1][inside] = k
-        ids = np.zeros((size, size), dtype=np.uint8)
-        for k, obj in enumerate(objects):
-            if obj["sounding"]:
-                ids[owner == k] = obj["class_id"]
-        frames.append(np.clip(image, 0, 255).astype(np.uint8))
-        masks.append(ids != 0)
-        semantic.append(ids)
-
+    classes, sounding, offscreen = _draw_cast(rng, mode)
+    objects = _place_objects(rng, classes, sounding, image_size)
+    frames, masks, semantic = _render_frames(rng, objects, image_size, num_frames)
     seconds = num_frames
-    audio = np.zeros(int(seconds * sampling_rate), dtype=np.float32)
-    for obj in objects:
-        if obj["sounding"]:
-            audio += rng.uniform(0.6, 1.0) * _sound(obj["class_id"], rng, seconds, sampling_rate)
-    for class_id in offscreen:
-        audio += rng.uniform(0.4, 0.8) * _sound(class_id, rng, seconds, sampling_rate)
-    audio += 0.02 * rng.standard_normal(audio.size).astype(np.float32)
-    audio *= 0.9 / (np.abs(audio).max() + 1e-6)
-
+    audio = _mix_soundtrack(rng, objects, offscreen, seconds, sampling_rate)
     names = sorted(SYNTHAVS_CLASSES[o["class_id"]] for o in objects if o["sounding"])
     video_id = f"sy{seed % 1000:03d}{_SPLIT_IDS[split]}{index:05d}"
     uid = f"{video_id}_0_{seconds * 1000}" if mode == "single" else f"{video_id}_0"
@@ -284,6 +220,100 @@ def generate_clip(
     )
 
 
+def _draw_cast(rng: np.random.Generator, mode: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The visible classes, which of them sound, and the off-screen source (a class not visible; half the time)."""
+    num_sounding_classes = len(SYNTHAVS_CLASSES) - 1
+    if mode == "single":
+        n_visible = int(rng.integers(1, 4))
+        n_sounding = 1
+    else:
+        n_visible = int(rng.integers(2, 4))
+        n_sounding = int(rng.integers(2, n_visible + 1))
+    classes = rng.choice(np.arange(1, num_sounding_classes + 1), size=n_visible, replace=False)
+    sounding = np.zeros(n_visible, dtype=bool)
+    sounding[rng.choice(n_visible, size=n_sounding, replace=False)] = True
+    invisible = np.setdiff1d(np.arange(1, num_sounding_classes + 1), classes)
+    offscreen = [int(rng.choice(invisible))] if rng.random() < 0.5 else []
+    return classes, sounding, offscreen
+
+
+def _place_objects(rng: np.random.Generator, classes: np.ndarray, sounding: np.ndarray, size: int) -> list[dict]:
+    """Each visible object's radius, start (kept apart from the others when possible) and velocity, in pixels."""
+    objects = []
+    for k in range(len(classes)):
+        radius = rng.uniform(0.12, 0.2) * size
+        for _ in range(20):  # keep objects apart at the start
+            start = rng.uniform(radius, size - radius, size=2)
+            if all(np.hypot(*(start - o["start"])) > radius + o["radius"] for o in objects):
+                break
+        velocity = rng.uniform(-0.07, 0.07, size=2) * size
+        objects.append(
+            {
+                "class_id": int(classes[k]),
+                "sounding": bool(sounding[k]),
+                "radius": radius,
+                "start": start,
+                "velocity": velocity,
+            }
+        )
+    return objects
+
+
+def _render_frames(
+    rng: np.random.Generator, objects: list[dict], size: int, num_frames: int
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Frames, binary masks and class-id masks of the moving objects (later objects drawn on top); records each
+    object's per-frame centres in ``obj["centres"]``."""
+    frames, masks, semantic = [], [], []
+    background = _background(rng, size)
+    for f in range(num_frames):
+        image = background * rng.uniform(0.95, 1.05)  # the camera is static; lighting flickers slightly
+        owner = np.zeros((size, size), dtype=np.int8) - 1  # index of the topmost object per pixel
+        for k, obj in enumerate(objects):
+            _draw_object(image, owner, k, obj, f, size)
+        ids = np.zeros((size, size), dtype=np.uint8)
+        for k, obj in enumerate(objects):
+            if obj["sounding"]:
+                ids[owner == k] = obj["class_id"]
+        frames.append(np.clip(image, 0, 255).astype(np.uint8))
+        masks.append(ids != 0)
+        semantic.append(ids)
+    return frames, masks, semantic
+
+
+def _draw_object(image: np.ndarray, owner: np.ndarray, k: int, obj: dict, frame_index: int, size: int) -> None:
+    """Paint object ``k`` at its position in frame ``frame_index`` into ``image`` and mark its pixels in ``owner``."""
+    centre = _bounce(obj["start"] + obj["velocity"] * frame_index, obj["radius"], size)
+    obj.setdefault("centres", []).append(centre.tolist())
+    r = obj["radius"]
+    x0, x1 = max(int(centre[0] - r), 0), min(int(centre[0] + r) + 2, size)
+    y0, y1 = max(int(centre[1] - r), 0), min(int(centre[1] + r) + 2, size)
+    dx = (np.arange(x0, x1, dtype=np.float32)[None, :] - centre[0]) / r
+    dy = (np.arange(y0, y1, dtype=np.float32)[:, None] - centre[1]) / r
+    dx, dy = np.broadcast_arrays(dx, dy)
+    shape, colour, texture = _LOOKS[obj["class_id"]]
+    inside = _shape_mask(shape, dx, dy)
+    shade = _texture(texture, dx, dy)[..., None] * np.asarray(colour, dtype=np.float32)
+    patch = image[y0:y1, x0:x1]
+    patch[inside] = shade[inside]
+    owner[y0:y1, x0:x1][inside] = k
+
+
+def _mix_soundtrack(
+    rng: np.random.Generator, objects: list[dict], offscreen: list[int], seconds: int, sampling_rate: int
+) -> np.ndarray:
+    """The sounding objects' sounds, the off-screen source and background noise, peak-normalised to 0.9."""
+    audio = np.zeros(int(seconds * sampling_rate), dtype=np.float32)
+    for obj in objects:
+        if obj["sounding"]:
+            audio += rng.uniform(0.6, 1.0) * _sound(obj["class_id"], rng, seconds, sampling_rate)
+    for class_id in offscreen:
+        audio += rng.uniform(0.4, 0.8) * _sound(class_id, rng, seconds, sampling_rate)
+    audio += 0.02 * rng.standard_normal(audio.size).astype(np.float32)
+    audio *= 0.9 / (np.abs(audio).max() + 1e-6)
+    return audio
+
+
 def write_synthavs_video(
     path: str | os.PathLike,
     *,
@@ -300,14 +330,12 @@ def write_synthavs_video(
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
     """
-    from ..video import write_overlay_video
+    from ..media import write_video
 
     path = Path(path)
     clip = generate_clip(seed=seed, split=split, index=index, mode=mode, image_size=image_size)
     partial = path.with_suffix(".partial.mp4")
-    write_overlay_video(
-        partial, enumerate(clip.frames), lambda t: [], [], fps=1.0, audio=clip.audio, sampling_rate=clip.sampling_rate
-    )
+    write_video(partial, clip.frames, fps=1.0, audio=clip.audio, sampling_rate=clip.sampling_rate)
     partial.replace(path)
     return path
 

@@ -3,7 +3,7 @@
 from transformers import AutoModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .audio_visual_segmentation import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline, parse_labels, segment_video
+from .audio_visual_segmentation import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline, parse_labels
 
 PIPELINE_REGISTRY.register_pipeline(
     "audio-visual-segmentation",
@@ -12,4 +12,4 @@ PIPELINE_REGISTRY.register_pipeline(
     type="multimodal",
 )
 
-__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels", "segment_video"]
+__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels"]

@@ -13,10 +13,9 @@ frame size), "score": float, "segments": [{"label": str | None, "score": float, 
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import torch
 from PIL import Image
 from transformers.pipelines.base import ChunkPipeline
 
-from ..video import (
+from ..media import (
     AVSBENCH_FRAME_OFFSET,
     DEFAULT_FPS,
     MAX_FRAME_SIZE,
@@ -32,14 +31,16 @@ from ..video import (
     WINDOW_SECONDS,
     VideoArrays,
     VideoFile,
-    write_overlay_video,
 )
+from ..models.tavis import canonical_temporal
+from ..visualization import write_results_overlay
 
-__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels", "segment_video"]
+__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "tavis-tiny"
 """Where the package's default (trained tiny) model lives: ``tavis_hf/checkpoints/tavis-tiny`` (config,
-safetensors weights and processor files). Used when no model is given to :func:`segment_video`."""
+safetensors weights and processor files). Used when no model is given to
+:func:`tavis_hf.segmentation.segment_video`."""
 
 BACKGROUND = "background"
 MODES = ("binary", "semantic", "instances")
@@ -87,9 +88,10 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         threshold (`float`, defaults to 0.5): probability threshold on the mask logits (the authors' 0.5).
         fps (`float`, defaults to 1.0): sampled frames per second (AVSBench: 1).
         temporal (`str`, defaults to `"per-frame"`): `"per-frame"` (frames independent, the authors' evaluation) or
-            `"clip"` (SAM2 memory over each window; a short last window is padded by repeating its last frame).
+            `"tracking"` (SAM2 memory over each window; a short last window is padded by repeating its last frame).
+            `"clip"`, the former name of `"tracking"`, is accepted.
         window_seconds (`float`, defaults to 5.0), frame_offset (`float`, defaults to 15/16),
-            max_frame_size (`int`, defaults to 1024): see [`tavis_hf.video.VideoFile`].
+            max_frame_size (`int`, defaults to 1024): see [`tavis_hf.media.VideoFile`].
         output_video (`str` or list of `str`, *optional*): write an mp4 with coloured masks, labels and the audio
             (the video is decoded a second time at its own frame rate; a URL is fetched again).
 
@@ -99,6 +101,8 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
     Masks are returned at the decoded frame size (bilinear upsampling of the logits, then the threshold).
     Memory: windows are decoded and run one at a time; the model outputs kept until post-processing are the
     `S x S` logit maps of each sampled frame (~200 kB per frame at 224 px, times N+1 in `"instances"` mode).
+    [`~AudioVisualSegmentationPipeline.iter_frame_results`] yields the results of one input window by window
+    instead, keeping none of them.
     """
 
     _load_processor = True
@@ -139,9 +143,7 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
             if value is not None:
                 preprocess[name] = value
         if temporal is not None:
-            if temporal not in ("per-frame", "clip"):
-                raise ValueError(f"temporal must be 'per-frame' or 'clip'; got {temporal!r}")
-            preprocess["temporal"] = forward["temporal"] = temporal
+            preprocess["temporal"] = forward["temporal"] = canonical_temporal(temporal)
         if mode is not None:
             if mode not in MODES:
                 raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
@@ -162,6 +164,21 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         if labels is None:
             return [self.model.config.id2label[i] for i in range(len(self.model.config.id2label))]
         return labels if labels[0] == BACKGROUND else [BACKGROUND, *labels]
+
+    def iter_frame_results(self, inputs, **kwargs) -> Iterator[dict]:
+        """Segment one input and yield its per-frame results as they are produced, window by window.
+
+        The same dicts, in the same order, as `self(inputs, **kwargs)` returns (see the class docstring for the
+        inputs and the call parameters); each window is decoded, run and post-processed before the next one is read,
+        so a caller can write or show results while the video is still being processed.
+        """
+        preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
+        preprocess_params = {**self._preprocess_params, **preprocess_params}
+        forward_params = {**self._forward_params, **forward_params}
+        postprocess_params = {**self._postprocess_params, **postprocess_params}
+        for model_inputs in self.preprocess(inputs, **preprocess_params):
+            model_outputs = self.forward(model_inputs, **forward_params)
+            yield from self.postprocess([model_outputs], **postprocess_params)
 
     def __call__(self, inputs, output_video=None, **kwargs):
         """Segment one input or a list of inputs (see the class docstring); `output_video` writes overlays."""
@@ -229,7 +246,7 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
                     k: features[k].to(dtype) for k in ("pixel_values", "imagebind_pixel_values", "input_features")
                 }
                 num = len(window.frame_indices)
-                if temporal == "clip":
+                if temporal == "tracking":
                     pad = per_window - num  # repeat the last frame: SAM2 memory is causal, earlier frames unchanged
                     if pad:
                         tensors = {
@@ -332,21 +349,14 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
 
     # ------------------------------------------------------------------------------------------------ overlay
     def write_overlay(self, source, frames: list[dict], path, fps=None, max_frame_size=None, **_) -> str:
-        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate, with sound."""
+        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate, with sound
+        ([`tavis_hf.visualization.write_results_overlay`])."""
         sample_fps = DEFAULT_FPS if fps is None else fps
-        labels = sorted({s["label"] for f in frames for s in f["segments"]}, key=str)
-        layers = [[(s["label"], s["score"], np.asarray(s["mask"]) > 0) for s in f["segments"]] for f in frames]
         source_kwargs = {"fps": sample_fps}
         if max_frame_size is not None and not isinstance(source, dict):
             source_kwargs["max_frame_size"] = max_frame_size
         with self.open_source(source, **source_kwargs) as video:
-
-            def layers_at(t: float):
-                return layers[min(max(int(math.floor(t * sample_fps)), 0), len(layers) - 1)]
-
-            return write_overlay_video(
-                path, video.iter_frames(), layers_at, labels, video.info.video_fps, video.soundtrack(), SAMPLING_RATE
-            )
+            return write_results_overlay(path, video, frames, sample_fps)
 
 
 def _with_is_last(iterator):
@@ -370,99 +380,3 @@ def _mask_score(probs: torch.Tensor, mask: torch.Tensor) -> float:
 
 def _to_pil(mask: torch.Tensor) -> Image.Image:
     return Image.fromarray(mask.numpy().astype(np.uint8) * 255, mode="L")
-
-
-# ------------------------------------------------------------------------------------------------- one call
-def segment_video(
-    video,
-    model=None,
-    labels=None,
-    output_dir="tavis_output",
-    mode: str = "binary",
-    fps: float = DEFAULT_FPS,
-    threshold: float = 0.5,
-    temporal: str = "per-frame",
-    progress: bool = True,
-    device=None,
-) -> dict:
-    """Segment a video and write the results to `output_dir`; what `tavis-hf segment` and
-    `examples/segment_video.py` run.
-
-    Writes `masks/frame_{k:05d}.png` (sounding-object mask, 0/255), one `masks/frame_{k:05d}_{j}_{label}.png` per
-    labelled segment (`"semantic"`/`"instances"`), `summary.json` (the returned dict) and `overlay.mp4` (coloured
-    masks and labels over the video, original audio).
-
-    Args:
-        video: a video path, URL or bytes (see [`AudioVisualSegmentationPipeline`]).
-        model: a model folder/Hub id or an [`AudioVisualSegmentationPipeline`]; `None` uses
-            [`DEFAULT_MODEL_DIR`] (error if the package does not ship it yet).
-        labels, mode, fps, threshold, temporal: as for the pipeline.
-        output_dir: output folder (created).
-        progress (`bool`): show a tqdm progress bar over the sampled frames.
-        device: torch device for the model.
-
-    Returns:
-        `dict`: the summary written to `summary.json` (paths relative to `output_dir`).
-    """
-    from tqdm.auto import tqdm
-    from transformers import pipeline
-
-    start = time.perf_counter()
-    if isinstance(model, AudioVisualSegmentationPipeline):
-        segmenter = model
-    else:
-        if model is None:
-            if not (DEFAULT_MODEL_DIR / "config.json").is_file():
-                raise FileNotFoundError(
-                    f"no default model is shipped yet (expected at {DEFAULT_MODEL_DIR}); pass a model folder or Hub id"
-                )
-            model = str(DEFAULT_MODEL_DIR)
-        segmenter = pipeline("audio-visual-segmentation", model=str(model), device=device)
-    output_dir = Path(output_dir)
-    (output_dir / "masks").mkdir(parents=True, exist_ok=True)
-    preprocess_kw, forward_kw, postprocess_kw = segmenter._sanitize_parameters(
-        labels=labels, mode=mode, threshold=threshold, fps=fps, temporal=temporal
-    )
-    with segmenter.open_source(video, fps=fps) as source:
-        total = source.num_frames
-    chunks = []
-    with tqdm(total=total, desc="segmenting", unit="frame", disable=not progress) as bar:
-        for chunk in segmenter.preprocess(video, **preprocess_kw):
-            chunks.append(segmenter.forward(chunk, **forward_kw))
-            bar.update(chunk["num_valid"])
-    frames = segmenter.postprocess(chunks, **postprocess_kw)
-    summary_frames = []
-    for frame in frames:
-        k = frame["frame_index"]
-        mask_name = f"masks/frame_{k:05d}.png"
-        frame["mask"].save(output_dir / mask_name)
-        segments = []
-        for j, segment in enumerate(frame["segments"]):
-            name = mask_name
-            if segment["label"] is not None:
-                safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in segment["label"])
-                name = f"masks/frame_{k:05d}_{j}_{safe}.png"
-                segment["mask"].save(output_dir / name)
-            area = int((np.asarray(segment["mask"]) > 0).sum())
-            segments.append({"label": segment["label"], "score": segment["score"], "mask": name, "area": area})
-        summary_frames.append(
-            {"frame_index": k, "timestamp": frame["timestamp"], "score": frame["score"], "mask": mask_name,
-             "segments": segments}
-        )  # fmt: skip
-    overlay = segmenter.write_overlay(video, frames, output_dir / "overlay.mp4", fps=fps)
-    summary = {
-        "video": os.fspath(video) if isinstance(video, (str, os.PathLike)) else f"<{type(video).__name__}>",
-        "model": getattr(segmenter.model, "name_or_path", None),
-        "mode": mode,
-        "labels": postprocess_kw.get("vocabulary"),
-        "fps": fps,
-        "threshold": threshold,
-        "temporal": temporal,
-        "num_frames": len(frames),
-        "overlay": os.path.relpath(overlay, output_dir),
-        "seconds": round(time.perf_counter() - start, 3),
-        "frames": summary_frames,
-    }
-    with open(output_dir / "summary.json", "w") as f:
-        json.dump(summary, f, indent=2)
-    return summary

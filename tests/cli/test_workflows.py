@@ -52,6 +52,17 @@ def test_segment_example_clip(run_cli, tiny_model_dir, tmp_path):
     assert json.loads(stdout)["num_frames"] == 5
 
 
+def test_segment_tracking_and_its_former_name(run_cli, media, tiny_model_dir, tmp_path):
+    """`--temporal tracking` (SAM2 memory over windows); `clip`, its former name, is accepted and recorded as it."""
+    for name in ("tracking", "clip"):
+        status, stdout, err = run_cli(
+            "segment", media["with_sound"], "--model", tiny_model_dir, "--output-dir", tmp_path / name,
+            "--temporal", name, "--no-progress",
+        )  # fmt: skip
+        assert status == 0, err
+        assert json.loads(stdout)["temporal"] == "tracking"
+
+
 def test_main_command_segments_the_example_with_the_default_model(run_cli, tmp_path):
     """The README's main command: masks, a summary and an overlay video with both streams (checked with ffprobe)."""
     import shutil
@@ -74,7 +85,7 @@ def test_main_command_segments_the_example_with_the_default_model(run_cli, tmp_p
 
 
 def test_segment_without_model_when_none_is_shipped(run_cli, media, tmp_path, monkeypatch):
-    monkeypatch.setattr("tavis_hf.pipelines.audio_visual_segmentation.DEFAULT_MODEL_DIR", tmp_path / "absent")
+    monkeypatch.setattr("tavis_hf.segmentation.DEFAULT_MODEL_DIR", tmp_path / "absent")
     status, _, err = run_cli("segment", media["with_sound"], "--output-dir", tmp_path, "--no-progress")
     assert status == 2 and len(err.strip().splitlines()) == 1
     assert "no default model is shipped" in err

@@ -176,14 +176,18 @@ def test_bad_arguments():
 
 def test_write_synthavs_video_has_frames_and_sound(tmp_path):
     pytest.importorskip("av", reason="PyAV (the `video` extra) writes the mp4")
-    from tavis_hf.video import VideoFile
+    from tavis_hf.media import VideoFile
 
     path = write_synthavs_video(tmp_path / "clip.mp4", index=1, mode="multi", image_size=64)
     clip = generate_clip(seed=0, split="test", index=1, mode="multi", image_size=64)
     assert not path.with_suffix(".partial.mp4").exists()
-    with VideoFile(path) as video:
+    with VideoFile(path, frame_offset=0.5) as video:
         assert video.info.duration == pytest.approx(5.0, abs=0.1)
         assert video.info.audio_duration == pytest.approx(5.0, abs=0.1)
+        frames = np.concatenate([window.frames for window in video.windows()])
         audio = video.soundtrack()
+    # the clip's own frames, nothing drawn over them (H.264 is lossy: a few grey levels on average)
+    assert frames.shape == (5, 64, 64, 3)
+    assert np.abs(frames.astype(int) - np.stack(clip.frames).astype(int)).mean() < 4
     n = min(len(audio), len(clip.audio))
     assert np.corrcoef(audio[1000 : n - 1000], clip.audio[1000 : n - 1000])[0, 1] > 0.95  # AAC keeps the sound

@@ -1,6 +1,5 @@
-"""Fixtures for the demo tests: the app module (demo/app.py), a tiny random model, test videos made with ffmpeg."""
+"""Fixtures for the demo tests: the app module (`tavis_hf.demo`), a tiny random model, test videos made with ffmpeg."""
 
-import importlib.util
 import socket
 from pathlib import Path
 
@@ -8,21 +7,18 @@ import pytest
 
 from ..helpers import make_video
 
-APP_PATH = Path(__file__).resolve().parents[2] / "demo" / "app.py"
-
 
 @pytest.fixture(scope="session")
 def app():
-    """`demo/app.py` imported as a module (skips without the `demo` extra); Gradio analytics and Hub access off."""
+    """The `tavis_hf.demo` module (skips without the `demo` extra); Gradio analytics and Hub access off."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
         patch.setenv("HF_HUB_OFFLINE", "1")
         pytest.importorskip("gradio", reason="gradio (the `demo` extra) is not installed")
         pytest.importorskip("matplotlib", reason="matplotlib (the `demo` extra) is not installed")
-        spec = importlib.util.spec_from_file_location("tavis_demo_app", APP_PATH)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
+        from tavis_hf import demo
+
+        yield demo
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,16 @@
-"""The Gradio demo (demo/app.py): the handler called directly, bad input, examples, and the launched app through
-`gradio_client`. The headless-Chromium screenshot is in test_screenshot.py."""
+"""The Gradio demo (`tavis_hf.demo`, the Space's `demo/app.py`): the handler called directly, bad input, examples,
+the launched app through `gradio_client`. The headless-Chromium screenshot is in test_screenshot.py."""
 
+import importlib.util
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tavis_hf.video import VideoFile
+from tavis_hf.media import VideoFile
 
 from .conftest import free_port
 
@@ -168,6 +171,31 @@ def test_space_files():
     assert "ffmpeg" in (demo_dir / "packages.txt").read_text().split()
     requirements = (demo_dir / "requirements.txt").read_text()
     assert "tavis-hf" in requirements and "gradio" in requirements and "matplotlib" in requirements
+
+
+def test_space_entry_is_the_packaged_app(app):
+    """`demo/app.py` (the Space's `app_file`) only imports the package's app builder."""
+    spec = importlib.util.spec_from_file_location("tavis_space_app", Path(app.__file__).parents[1] / "demo" / "app.py")
+    if spec is None or not Path(spec.origin).is_file():
+        pytest.skip("demo/app.py is not in this checkout")
+    space = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(space)  # not as __main__: nothing is launched
+    assert (space.main, space.build_demo, space.launch) == (app.main, app.build_demo, app.launch)
+
+
+def test_importing_the_package_or_the_app_module_imports_no_gradio():
+    """Gradio, pandas and matplotlib are imported when the app is built, not when `tavis_hf` or `tavis_hf.demo` is."""
+    code = "import sys, tavis_hf, tavis_hf.demo; print(sorted({'gradio', 'matplotlib', 'pandas'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_tracking_choice(app, handler, tiny_model_dir, clip_mp4):
+    """The temporal choices are the documented names; "clip" (the former name of "tracking") still works."""
+    assert app.TEMPORAL_CHOICES == ("per-frame", "tracking")
+    *_, tracked = handler.segment(str(clip_mp4), str(tiny_model_dir), "binary", "", 0.5, 1.0, "tracking")
+    *_, former = handler.segment(str(clip_mp4), str(tiny_model_dir), "binary", "", 0.5, 1.0, "clip")
+    assert "7 frames" in tracked and "7 frames" in former
 
 
 def test_main_rejects_bad_limits(app, capsys):

@@ -1,17 +1,14 @@
 """pipeline("audio-visual-segmentation") end to end with a tiny random TavisModel (CPU)."""
 
-import json
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from tavis_hf.pipelines import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline, parse_labels, segment_video
-from tavis_hf.video import MediaError
+from tavis_hf.media import MediaError
+from tavis_hf.pipelines import AudioVisualSegmentationPipeline, parse_labels
 
-from ..helpers import ffmpeg, make_video, requires_ffmpeg
-from .conftest import gradio_media
+from ..helpers import make_video, requires_ffmpeg
 
 pytestmark = requires_ffmpeg
 
@@ -87,7 +84,7 @@ def test_batch_list_generator_dict_match_single_calls(segmenter, short_mp4, medi
         for a, b in zip(single, results):
             assert_same_frames(a, b)
     # dict input: the frames and 16-kHz audio the pipeline decoded give the same masks
-    from tavis_hf.video import VideoFile
+    from tavis_hf.media import VideoFile
 
     with VideoFile(short_mp4) as video:
         windows = list(video.windows())
@@ -144,7 +141,7 @@ def test_bad_media_errors(segmenter, tmp_path):
 
 
 def test_silent_audio_runs(segmenter, tmp_path):
-    from tavis_hf.video import VideoFile
+    from tavis_hf.media import VideoFile
 
     silent = make_video(tmp_path / "silent.mp4", duration=2.0, audio="anullsrc=r=16000:cl=mono")
     frames = segmenter(str(silent))
@@ -180,47 +177,33 @@ def test_output_video_and_save_pretrained(segmenter, short_mp4, tmp_path):
     assert_same_frames(segmenter(str(short_mp4)), reloaded(str(short_mp4)))
 
 
-def test_segment_video_writes_masks_summary_overlay(segmenter, short_mp4, tmp_path):
-    summary = segment_video(str(short_mp4), model=segmenter, labels="dog, guitar", output_dir=tmp_path / "out",
-                            mode="instances", progress=False)  # fmt: skip
-    saved = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert saved == json.loads(json.dumps(summary))
-    assert saved["num_frames"] == 3 and saved["labels"] == ["background", "dog", "guitar"]
-    for frame in saved["frames"]:
-        assert (tmp_path / "out" / frame["mask"]).is_file()
-        for segment in frame["segments"]:
-            assert (tmp_path / "out" / segment["mask"]).is_file()
-    assert (tmp_path / "out" / "overlay.mp4").stat().st_size > 0
-
-
-def test_default_model_missing_is_a_clear_error(short_mp4, tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        "tavis_hf.pipelines.audio_visual_segmentation.DEFAULT_MODEL_DIR", tmp_path / "no_default_model_here"
-    )
-    with pytest.raises(FileNotFoundError, match="no default model"):
-        segment_video(str(short_mp4), output_dir=tmp_path, progress=False)
-
-
-@pytest.mark.parametrize("which", ["tiny", "default"])
-def test_real_recorded_media_end_to_end(which, segmenter, tmp_path):
-    """Real footage and a real recording shipped in the gradio wheel (Apache-2.0): gradio's videos have silent audio
-    tracks, so the video of `b.mp4` (480x270, first 3 s) is muxed at test time with the first 3 s of `sax.wav` (48 kHz).
-    Run with the tiny random model and with the package's embedded default model."""
-    video, audio = gradio_media("videos/b.mp4"), gradio_media("audio/sax.wav")
-    muxed = tmp_path / "b_sax.mp4"
-    ffmpeg("-i", str(video), "-i", str(audio), "-map", "0:v", "-map", "1:a", "-t", "3", "-c:v", "copy", "-c:a", "aac",
-           str(muxed))  # fmt: skip
-    model = segmenter if which == "tiny" else None
-    summary = segment_video(str(muxed), model=model, output_dir=tmp_path / "out", progress=False)
-    assert summary["model"] == (str(DEFAULT_MODEL_DIR) if which == "default" else segmenter.model.name_or_path)
-    assert summary["num_frames"] == 3 and summary["frames"][0]["timestamp"] == pytest.approx(0.9375)
-    assert Image.open(tmp_path / "out" / summary["frames"][0]["mask"]).size == (480, 270)
-
-
-def test_clip_mode_pads_the_last_window(segmenter, clip_mp4):
-    """temporal="clip": 7 frames = a window of 5 and a window of 2 padded to 5; 7 results come back."""
-    frames = segmenter(str(clip_mp4), temporal="clip")
+def test_tracking_pads_the_last_window(segmenter, clip_mp4):
+    """temporal="tracking": 7 frames = a window of 5 and a window of 2 padded to 5; 7 results come back. "clip", the
+    former name of "tracking", gives the same masks."""
+    frames = segmenter(str(clip_mp4), temporal="tracking")
     assert [f["frame_index"] for f in frames] == list(range(7))
+    former = segmenter(str(clip_mp4), temporal="clip")
+    assert [np.array_equal(a, b) for a, b in zip(masks_of(former), masks_of(frames))] == [True] * 7
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"mode": "semantic", "labels": "dog, guitar"}, {"mode": "instances"}, {"temporal": "tracking", "fps": 2.0}],
+)
+def test_iter_frame_results_equals_the_call(segmenter, clip_mp4, params):
+    """The public generator yields, window by window, exactly the results of a call: the same frames, masks (bit for
+    bit), scores and segments."""
+    called = segmenter(str(clip_mp4), **params)
+    iterated = segmenter.iter_frame_results(str(clip_mp4), **params)
+    assert not isinstance(iterated, list)  # a generator: nothing is decoded before the first result is asked for
+    iterated = list(iterated)
+    assert len(iterated) == len(called) == (14 if params.get("fps") == 2.0 else 7)
+    for a, b in zip(called, iterated):
+        assert (a["frame_index"], a["timestamp"], a["score"]) == (b["frame_index"], b["timestamp"], b["score"])
+        assert np.array_equal(np.asarray(a["mask"]), np.asarray(b["mask"]))
+        assert [(s["label"], s["score"]) for s in a["segments"]] == [(s["label"], s["score"]) for s in b["segments"]]
+        for s, t in zip(a["segments"], b["segments"]):
+            assert np.array_equal(np.asarray(s["mask"]), np.asarray(t["mask"]))
 
 
 def test_dtype_bfloat16(tiny_model_dir, short_mp4):
