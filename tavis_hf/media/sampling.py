@@ -64,13 +64,3 @@ class FrameSampling:
         for w, first in enumerate(range(0, num_frames, self.frames_per_window)):
             indices = list(range(first, min(first + self.frames_per_window, num_frames)))
             yield (indices, *self.window_span(w, audio_duration))
-
-
-__all__ = [
-    "AVSBENCH_FRAME_OFFSET",
-    "DEFAULT_FPS",
-    "MAX_FRAME_SIZE",
-    "SAMPLING_RATE",
-    "WINDOW_SECONDS",
-    "FrameSampling",
-]
