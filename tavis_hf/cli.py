@@ -1,5 +1,12 @@
 """The `tavis-hf` command: segment, evaluate, build-dataset, synth, convert, train, demo, push, card.
 
+Every command runs from the installed package (no repository checkout): `train` runs the packaged training under
+accelerate with the same Python, `python -m accelerate.commands.launch [accelerate options] -m tavis_hf.training
+[training options]` (`--script` runs a training script instead), and `demo` runs the packaged Gradio app,
+`python -m tavis_hf.demo [app options]` (needs the `demo` extra; `--app` runs an app script instead); `--dry-run`
+prints either command line instead of running it. Each subcommand's parser is built by `_register_<command>`, right
+after its handler `_<command>`; `build_parser` registers them in the order `tavis-hf --help` lists them.
+
 Each subcommand imports what it needs inside its handler, so `tavis-hf --help` (and every `--help`) stays fast and
 imports no torch-heavy module. Bad input gives one line on stderr, `tavis-hf <command>: error: <message>`, and exit
 status 2 (never a traceback): a missing file, a video without sound, a video over `--max-duration`, an empty label
@@ -86,6 +93,19 @@ def _print_json(data) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def _add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
+    """Add subcommand `name`. No option abbreviations: arguments passed through to converters and scripts must not
+    match ours by prefix."""
+    return subparsers.add_parser(name, allow_abbrev=False, **kwargs)
+
+
+def _progress_parent() -> argparse.ArgumentParser:
+    """The parent parser of the commands that show progress bars: `--no-progress`."""
+    progress = _Parser(add_help=False)
+    progress.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return progress
+
+
 # ------------------------------------------------------------------------------------------------------ segment
 def _segment(args, extra) -> int:
     labels = _parse_labels(args.labels)
@@ -128,6 +148,57 @@ def _segment(args, extra) -> int:
     return 0
 
 
+def _register_segment(subparsers, common_parents) -> None:
+    p = _add_command(
+        subparsers,
+        "segment",
+        parents=common_parents,
+        help="segment the sounding objects of a video",
+        description="Segment the sounding objects of a video file with sound; writes masks and an overlay video "
+        "to --output-dir and prints a JSON summary.",
+    )
+    p.add_argument("video", nargs="?", help="video file with an audio stream")
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="segment the package's example clip instead (a SynthAVS clip with sound, written to "
+        "OUTPUT_DIR/example.mp4)",
+    )
+    p.add_argument("--model", help="model folder or Hub id of a TAViS checkpoint (default: the packaged tiny model)")
+    p.add_argument(
+        "--labels",
+        action="append",
+        metavar="LABEL[,LABEL...]",
+        help="class names to look for (comma-separated, repeatable); default: the model's classes",
+    )
+    p.add_argument("--output-dir", default="tavis_output", help="where masks and the overlay video go")
+    p.add_argument(
+        "--mode",
+        default="binary",
+        choices=("binary", "semantic", "instances"),
+        help="binary (S4/MS3 mask), semantic (one mask per class) or instances",
+    )
+    p.add_argument("--fps", type=float, default=1.0, help="frames sampled per second (AVSBench: 1)")
+    p.add_argument("--threshold", type=float, default=0.5, help="mask probability threshold")
+    p.add_argument(
+        "--temporal",
+        default="per-frame",
+        choices=("per-frame", "tracking", "clip"),
+        metavar="{per-frame,tracking}",
+        help="per-frame (independent frames, as the authors evaluate) or tracking (SAM2 memory over 5-s windows; "
+        "'clip' is its former name)",
+    )
+    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
+    p.add_argument(
+        "--max-duration",
+        type=float,
+        default=DEFAULT_MAX_DURATION,
+        metavar="SECONDS",
+        help=f"refuse longer videos (default {DEFAULT_MAX_DURATION:g} s)",
+    )
+    p.set_defaults(handler=_segment)
+
+
 # ----------------------------------------------------------------------------------------------------- evaluate
 def _evaluate(args, extra) -> int:
     dataset_dir = _existing_dir(args.dataset, "dataset")
@@ -154,6 +225,35 @@ def _evaluate(args, extra) -> int:
         write_record(record, args.output)
     _print_json(record)
     return 0
+
+
+def _register_evaluate(subparsers, common_parents) -> None:
+    p = _add_command(
+        subparsers,
+        "evaluate",
+        parents=common_parents,
+        help="score a model on a dataset split (AVSBench metrics)",
+        description="Run a model on a dataset split and compute AVSBench metrics under a named protocol; writes "
+        "an evaluation record usable by `tavis-hf push --eval-results`.",
+    )
+    p.add_argument("--model", required=True, help="model folder or Hub id")
+    p.add_argument("--dataset", required=True, help="dataset folder saved by build-dataset or synth")
+    p.add_argument("--split", default="test")
+    p.add_argument(
+        "--protocol", default="tavis_release", help="tavis_release (default), avsbench or avss (see tavis_hf.metrics)"
+    )
+    p.add_argument("--videos-per-batch", type=int, default=None, help="required by the avsbench protocol")
+    p.add_argument("--limit", type=int, help="evaluate only the first N clips (smoke tests)")
+    p.add_argument(
+        "--shuffle-audio",
+        type=int,
+        metavar="SEED",
+        help="also score the listening control: every clip given another clip's soundtrack (seeded derangement); "
+        "the record gets shuffled_audio (its metrics and the drop)",
+    )
+    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
+    p.add_argument("--output", help="write the evaluation record (JSON) here")
+    p.set_defaults(handler=_evaluate)
 
 
 # ------------------------------------------------------------------------------------------ build-dataset, synth
@@ -192,6 +292,27 @@ def _build_dataset(args, extra) -> int:
     return 0
 
 
+def _register_build_dataset(subparsers, common_parents) -> None:
+    p = _add_command(
+        subparsers,
+        "build-dataset",
+        parents=common_parents,
+        help="build an AVSBench DatasetDict from a local download",
+        description="Convert a local AVSBench download (official layout) into a datasets.DatasetDict on disk "
+        "(AVSBench is gated: nothing is downloaded).",
+    )
+    p.add_argument("--subset", required=True, help="s4, ms3 (AVSBench-object) or v1s, v1m, v2 (AVSBench-semantic)")
+    p.add_argument("--object-root", help="AVSBench-object root (holding Single-source/, Multi-sources/)")
+    p.add_argument("--semantic-root", help="AVSBench-semantic root (holding metadata.csv)")
+    p.add_argument("--mask-source", help="object or semantic (default: object for s4/ms3, else semantic)")
+    p.add_argument("--splits", default="train,val,test", help="comma-separated splits (default: %(default)s)")
+    p.add_argument("--image-size", type=int, help="resize frames and masks to this square size (default: as stored)")
+    p.add_argument("--classes", default="avsbench", choices=["avsbench", "synthavs"], help="class vocabulary")
+    p.add_argument("--num-proc", type=int, help="worker processes")
+    p.add_argument("--output-dir", required=True, help="where the DatasetDict is saved (save_to_disk)")
+    p.set_defaults(handler=_build_dataset)
+
+
 def _synth(args, extra) -> int:
     counts = {"train": args.train, "val": args.val, "test": args.test}
     counts = {split: n for split, n in counts.items() if n}
@@ -215,6 +336,37 @@ def _synth(args, extra) -> int:
     return 0
 
 
+def _register_synth(subparsers, common_parents) -> None:
+    p = _add_command(
+        subparsers,
+        "synth",
+        parents=common_parents,
+        help="write a SynthAVS dataset (procedural audio-visual clips)",
+        description="Generate SynthAVS, a procedurally generated audio-visual segmentation dataset with the AVSBench "
+        "schema: a DatasetDict saved to disk, or an AVSBench-layout folder tree (for build-dataset).",
+    )
+    p.add_argument("--output-dir", required=True)
+    p.add_argument("--train", type=int, default=800, help="training clips (default: %(default)s)")
+    p.add_argument("--val", type=int, default=100, help="validation clips (default: %(default)s)")
+    p.add_argument("--test", type=int, default=100, help="test clips (default: %(default)s)")
+    p.add_argument(
+        "--mode",
+        default="single",
+        choices=("single", "multi", "mixed"),
+        help="single (S4-like), multi (MS3-like) sources, or mixed (both, alternating; --layout arrow only)",
+    )
+    p.add_argument("--image-size", type=int, default=224, help="frame side in pixels (default: %(default)s)")
+    p.add_argument("--num-frames", type=int, default=5, help="frames (seconds) per clip, arrow layout only")
+    p.add_argument(
+        "--layout",
+        default="arrow",
+        choices=["arrow", "object", "semantic"],
+        help="arrow: a DatasetDict (save_to_disk); object/semantic: an AVSBench-object/-semantic folder tree",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_synth)
+
+
 # ------------------------------------------------------------------------------------------------------ convert
 CONVERTERS = {
     "imagebind": "tavis_hf.models.imagebind.convert_imagebind",
@@ -226,6 +378,19 @@ def _convert(args, extra) -> int:
     converter_main = _load(CONVERTERS[args.kind], "main", "convert")
     result = converter_main(_script_args(extra))
     return result if isinstance(result, int) else 0
+
+
+def _register_convert(subparsers, common_parents) -> None:
+    """No progress bars of ours: `common_parents` is not used (the converter reports its own)."""
+    p = _add_command(
+        subparsers,
+        "convert",
+        help="convert the authors' checkpoints (ImageBind, TAViS) to HF folders",
+        description="Convert an authors' checkpoint. Arguments after --kind go to the converter: "
+        "`tavis-hf convert --kind tavis -- --help` lists them.",
+    )
+    p.add_argument("--kind", required=True, choices=sorted(CONVERTERS), help="which converter")
+    p.set_defaults(handler=_convert, passthrough=True)
 
 
 # ------------------------------------------------------------------------------------------------ train, demo
@@ -276,6 +441,27 @@ def _train(args, extra) -> int:
     return _run_or_print(train_command(args, _script_args(extra)), args.dry_run)
 
 
+def _register_train(subparsers, common_parents) -> None:
+    """No progress bars of ours: `common_parents` is not used (the training's options follow `--`)."""
+    p = _add_command(
+        subparsers,
+        "train",
+        help="train with `accelerate launch -m tavis_hf.training`",
+        description="Run the packaged training (`python -m tavis_hf.training`) under `accelerate launch` (same "
+        "Python). Arguments after `--` go to the training: `tavis-hf train --cpu -- --subset s4 --output-dir runs/s4`; "
+        "`tavis-hf train -- --help` lists them.",
+    )
+    p.add_argument(
+        "--script", type=Path, help="run this training script instead (e.g. examples/train_tavis.py of a checkout)"
+    )
+    p.add_argument("--config-file", help="accelerate config file")
+    p.add_argument("--num-processes", type=int, help="processes (GPUs) to launch")
+    p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])
+    p.add_argument("--cpu", action="store_true", help="force CPU training")
+    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
+    p.set_defaults(handler=_train, passthrough=True)
+
+
 DEMO_MODULE = "tavis_hf.demo"
 """The packaged Gradio app `demo` runs (`python -m tavis_hf.demo`); `demo/app.py` is the Space's entry to it."""
 
@@ -294,6 +480,21 @@ def _demo(args, extra) -> int:
     if not args.dry_run:
         _load("gradio", "Blocks", "demo")
     return _run_or_print(command, args.dry_run)
+
+
+def _register_demo(subparsers, common_parents) -> None:
+    """No progress bars of ours: `common_parents` is not used (the app's options pass through)."""
+    p = _add_command(
+        subparsers,
+        "demo",
+        help="launch the Gradio demo (tavis_hf.demo)",
+        description="Launch the Gradio demo app that ships in the package (`python -m tavis_hf.demo`). Options other "
+        "than --app and --dry-run go to the app: `tavis-hf demo --port 7861 --model DIR`; `tavis-hf demo -- --help` "
+        "lists them.",
+    )
+    p.add_argument("--app", type=Path, help="run this app script instead of the packaged app (e.g. demo/app.py)")
+    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
+    p.set_defaults(handler=_demo, passthrough=True)
 
 
 # --------------------------------------------------------------------------------------------------------- push
@@ -379,6 +580,33 @@ def _push(args, extra) -> int:
     return 0
 
 
+def _register_push(subparsers, common_parents) -> None:
+    p = _add_command(
+        subparsers,
+        "push",
+        parents=common_parents,
+        help="publish a model or dataset folder to the Hugging Face Hub",
+        description="Publish to the Hub (private by default). PATH is a saved model folder (a release folder is "
+        "built first: config, sharded safetensors, processor, training records and a model card rendered for "
+        "--repo-id from the folder's own files and --eval-results; a README.md that tavis_hf generated for a local "
+        "folder or another repository is rendered again), a release folder with a hand-written card or one rendered "
+        "for --repo-id (uploaded as it is, in one commit: create_repo + upload_folder) or, with --repo-type dataset, "
+        "a DatasetDict saved by build-dataset/synth (pushed as Parquet with its dataset card).",
+    )
+    p.add_argument("path", metavar="PATH", help="release folder, saved model folder or saved DatasetDict")
+    p.add_argument("--repo-id", required=True, help="namespace/name on the Hub")
+    p.add_argument("--repo-type", default="model", choices=["model", "dataset"])
+    p.add_argument("--dry-run", action="store_true", help="print the files and the card, upload nothing")
+    p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing to main")
+    p.add_argument("--public", action="store_true", help="create the repository as public (default: private)")
+    p.add_argument("--token", help="Hub token (default: the saved login)")
+    p.add_argument("--eval-results", action="append", metavar="JSON", help="evaluation record(s) for the card")
+    p.add_argument("--model-name", help="card title (default: the repository name)")
+    p.add_argument("--release-dir", help="keep the built release folder here (default: a temporary folder)")
+    p.add_argument("--max-shard-size", help="largest shard: safetensors (default 5GB) or Parquet (default 500MB)")
+    p.set_defaults(handler=_push)
+
+
 def _push_dataset_dict(args, source: Path) -> int:
     """Push a saved DatasetDict with `tavis_hf.data.push_avsbench_to_hub` (Parquet shards with embedded media)."""
     if args.eval_results or args.model_name or args.create_pr:
@@ -428,210 +656,10 @@ def _card(args, extra) -> int:
     return 0
 
 
-# ------------------------------------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    """The `tavis-hf` argument parser (no heavy imports)."""
-    parser = _Parser(
-        prog="tavis-hf",
-        description="TAViS audio-visual segmentation (ImageBind + SAM2) with the Hugging Face stack.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    # No option abbreviations: arguments passed through to converters and scripts must not match ours by prefix.
-    def add(name, **kwargs):
-        return commands.add_parser(name, allow_abbrev=False, **kwargs)
-
-    progress = _Parser(add_help=False)
-    progress.add_argument("--no-progress", action="store_true", help="hide progress bars")
-
-    p = add(
-        "segment",
-        parents=[progress],
-        help="segment the sounding objects of a video",
-        description="Segment the sounding objects of a video file with sound; writes masks and an overlay video "
-        "to --output-dir and prints a JSON summary.",
-    )
-    p.add_argument("video", nargs="?", help="video file with an audio stream")
-    p.add_argument(
-        "--example",
-        action="store_true",
-        help="segment the package's example clip instead (a SynthAVS clip with sound, written to "
-        "OUTPUT_DIR/example.mp4)",
-    )
-    p.add_argument("--model", help="model folder or Hub id of a TAViS checkpoint (default: the packaged tiny model)")
-    p.add_argument(
-        "--labels",
-        action="append",
-        metavar="LABEL[,LABEL...]",
-        help="class names to look for (comma-separated, repeatable); default: the model's classes",
-    )
-    p.add_argument("--output-dir", default="tavis_output", help="where masks and the overlay video go")
-    p.add_argument(
-        "--mode",
-        default="binary",
-        choices=("binary", "semantic", "instances"),
-        help="binary (S4/MS3 mask), semantic (one mask per class) or instances",
-    )
-    p.add_argument("--fps", type=float, default=1.0, help="frames sampled per second (AVSBench: 1)")
-    p.add_argument("--threshold", type=float, default=0.5, help="mask probability threshold")
-    p.add_argument(
-        "--temporal",
-        default="per-frame",
-        choices=("per-frame", "tracking", "clip"),
-        metavar="{per-frame,tracking}",
-        help="per-frame (independent frames, as the authors evaluate) or tracking (SAM2 memory over 5-s windows; "
-        "'clip' is its former name)",
-    )
-    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
-    p.add_argument(
-        "--max-duration",
-        type=float,
-        default=DEFAULT_MAX_DURATION,
-        metavar="SECONDS",
-        help=f"refuse longer videos (default {DEFAULT_MAX_DURATION:g} s)",
-    )
-    p.set_defaults(handler=_segment)
-
-    p = add(
-        "evaluate",
-        parents=[progress],
-        help="score a model on a dataset split (AVSBench metrics)",
-        description="Run a model on a dataset split and compute AVSBench metrics under a named protocol; writes "
-        "an evaluation record usable by `tavis-hf push --eval-results`.",
-    )
-    p.add_argument("--model", required=True, help="model folder or Hub id")
-    p.add_argument("--dataset", required=True, help="dataset folder saved by build-dataset or synth")
-    p.add_argument("--split", default="test")
-    p.add_argument(
-        "--protocol", default="tavis_release", help="tavis_release (default), avsbench or avss (see tavis_hf.metrics)"
-    )
-    p.add_argument("--videos-per-batch", type=int, default=None, help="required by the avsbench protocol")
-    p.add_argument("--limit", type=int, help="evaluate only the first N clips (smoke tests)")
-    p.add_argument(
-        "--shuffle-audio",
-        type=int,
-        metavar="SEED",
-        help="also score the listening control: every clip given another clip's soundtrack (seeded derangement); "
-        "the record gets shuffled_audio (its metrics and the drop)",
-    )
-    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
-    p.add_argument("--output", help="write the evaluation record (JSON) here")
-    p.set_defaults(handler=_evaluate)
-
-    p = add(
-        "build-dataset",
-        parents=[progress],
-        help="build an AVSBench DatasetDict from a local download",
-        description="Convert a local AVSBench download (official layout) into a datasets.DatasetDict on disk "
-        "(AVSBench is gated: nothing is downloaded).",
-    )
-    p.add_argument("--subset", required=True, help="s4, ms3 (AVSBench-object) or v1s, v1m, v2 (AVSBench-semantic)")
-    p.add_argument("--object-root", help="AVSBench-object root (holding Single-source/, Multi-sources/)")
-    p.add_argument("--semantic-root", help="AVSBench-semantic root (holding metadata.csv)")
-    p.add_argument("--mask-source", help="object or semantic (default: object for s4/ms3, else semantic)")
-    p.add_argument("--splits", default="train,val,test", help="comma-separated splits (default: %(default)s)")
-    p.add_argument("--image-size", type=int, help="resize frames and masks to this square size (default: as stored)")
-    p.add_argument("--classes", default="avsbench", choices=["avsbench", "synthavs"], help="class vocabulary")
-    p.add_argument("--num-proc", type=int, help="worker processes")
-    p.add_argument("--output-dir", required=True, help="where the DatasetDict is saved (save_to_disk)")
-    p.set_defaults(handler=_build_dataset)
-
-    p = add(
-        "synth",
-        parents=[progress],
-        help="write a SynthAVS dataset (procedural audio-visual clips)",
-        description="Generate SynthAVS, a procedurally generated audio-visual segmentation dataset with the AVSBench "
-        "schema: a DatasetDict saved to disk, or an AVSBench-layout folder tree (for build-dataset).",
-    )
-    p.add_argument("--output-dir", required=True)
-    p.add_argument("--train", type=int, default=800, help="training clips (default: %(default)s)")
-    p.add_argument("--val", type=int, default=100, help="validation clips (default: %(default)s)")
-    p.add_argument("--test", type=int, default=100, help="test clips (default: %(default)s)")
-    p.add_argument(
-        "--mode",
-        default="single",
-        choices=("single", "multi", "mixed"),
-        help="single (S4-like), multi (MS3-like) sources, or mixed (both, alternating; --layout arrow only)",
-    )
-    p.add_argument("--image-size", type=int, default=224, help="frame side in pixels (default: %(default)s)")
-    p.add_argument("--num-frames", type=int, default=5, help="frames (seconds) per clip, arrow layout only")
-    p.add_argument(
-        "--layout",
-        default="arrow",
-        choices=["arrow", "object", "semantic"],
-        help="arrow: a DatasetDict (save_to_disk); object/semantic: an AVSBench-object/-semantic folder tree",
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(handler=_synth)
-
-    p = add(
-        "convert",
-        help="convert the authors' checkpoints (ImageBind, TAViS) to HF folders",
-        description="Convert an authors' checkpoint. Arguments after --kind go to the converter: "
-        "`tavis-hf convert --kind tavis -- --help` lists them.",
-    )
-    p.add_argument("--kind", required=True, choices=sorted(CONVERTERS), help="which converter")
-    p.set_defaults(handler=_convert, passthrough=True)
-
-    p = add(
-        "train",
-        help="train with `accelerate launch -m tavis_hf.training`",
-        description="Run the packaged training (`python -m tavis_hf.training`) under `accelerate launch` (same "
-        "Python). Arguments after `--` go to the training: `tavis-hf train --cpu -- --subset s4 --output-dir runs/s4`; "
-        "`tavis-hf train -- --help` lists them.",
-    )
-    p.add_argument(
-        "--script", type=Path, help="run this training script instead (e.g. examples/train_tavis.py of a checkout)"
-    )
-    p.add_argument("--config-file", help="accelerate config file")
-    p.add_argument("--num-processes", type=int, help="processes (GPUs) to launch")
-    p.add_argument("--mixed-precision", choices=["no", "fp16", "bf16"])
-    p.add_argument("--cpu", action="store_true", help="force CPU training")
-    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
-    p.set_defaults(handler=_train, passthrough=True)
-
-    p = add(
-        "demo",
-        help="launch the Gradio demo (tavis_hf.demo)",
-        description="Launch the Gradio demo app that ships in the package (`python -m tavis_hf.demo`). Options other "
-        "than --app and --dry-run go to the app: `tavis-hf demo --port 7861 --model DIR`; `tavis-hf demo -- --help` "
-        "lists them.",
-    )
-    p.add_argument("--app", type=Path, help="run this app script instead of the packaged app (e.g. demo/app.py)")
-    p.add_argument("--dry-run", action="store_true", help="print the command line instead of running it")
-    p.set_defaults(handler=_demo, passthrough=True)
-
-    p = add(
-        "push",
-        parents=[progress],
-        help="publish a model or dataset folder to the Hugging Face Hub",
-        description="Publish to the Hub (private by default). PATH is a saved model folder (a release folder is "
-        "built first: config, sharded safetensors, processor, training records and a model card rendered for "
-        "--repo-id from the folder's own files and --eval-results; a README.md that tavis_hf generated for a local "
-        "folder or another repository is rendered again), a release folder with a hand-written card or one rendered "
-        "for --repo-id (uploaded as it is, in one commit: create_repo + upload_folder) or, with --repo-type dataset, "
-        "a DatasetDict saved by build-dataset/synth (pushed as Parquet with its dataset card).",
-    )
-    p.add_argument("path", metavar="PATH", help="release folder, saved model folder or saved DatasetDict")
-    p.add_argument("--repo-id", required=True, help="namespace/name on the Hub")
-    p.add_argument("--repo-type", default="model", choices=["model", "dataset"])
-    p.add_argument("--dry-run", action="store_true", help="print the files and the card, upload nothing")
-    p.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing to main")
-    p.add_argument("--public", action="store_true", help="create the repository as public (default: private)")
-    p.add_argument("--token", help="Hub token (default: the saved login)")
-    p.add_argument("--eval-results", action="append", metavar="JSON", help="evaluation record(s) for the card")
-    p.add_argument("--model-name", help="card title (default: the repository name)")
-    p.add_argument("--release-dir", help="keep the built release folder here (default: a temporary folder)")
-    p.add_argument("--max-shard-size", help="largest shard: safetensors (default 5GB) or Parquet (default 500MB)")
-    p.set_defaults(handler=_push)
-    _add_card_command(add)
-    return parser
-
-
-def _add_card_command(add) -> None:
-    """Register `tavis-hf card` (`add` is build_parser's subcommand factory)."""
-    p = add(
+def _register_card(subparsers, common_parents) -> None:
+    """No progress bars: `common_parents` is not used (rendering a card reads local files only)."""
+    p = _add_command(
+        subparsers,
         "card",
         help="render the model card of a saved model folder from its own files",
         description="Render the model card (README.md) of a saved TAViS folder: every claim (architecture, parameters, "
@@ -645,6 +673,29 @@ def _add_card_command(add) -> None:
     p.add_argument("--model-name", help="card title (default: the repository name, else the folder name)")
     p.add_argument("--output", metavar="PATH", help="write the card here instead of printing it")
     p.set_defaults(handler=_card)
+
+
+# ------------------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The `tavis-hf` argument parser (no heavy imports)."""
+    parser = _Parser(
+        prog="tavis-hf",
+        description="TAViS audio-visual segmentation (ImageBind + SAM2) with the Hugging Face stack.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    common_parents = [_progress_parent()]  # --no-progress, for the commands that show progress bars
+    # in the order `tavis-hf --help` lists them
+    _register_segment(subparsers, common_parents)
+    _register_evaluate(subparsers, common_parents)
+    _register_build_dataset(subparsers, common_parents)
+    _register_synth(subparsers, common_parents)
+    _register_convert(subparsers, common_parents)
+    _register_train(subparsers, common_parents)
+    _register_demo(subparsers, common_parents)
+    _register_push(subparsers, common_parents)
+    _register_card(subparsers, common_parents)
+    return parser
 
 
 def _version() -> str:

@@ -272,3 +272,39 @@ def test_synth_modes_are_the_dataset_modes():
     synth = cli.build_parser()._subparsers._group_actions[0].choices["synth"]
     (mode,) = [action for action in synth._actions if action.dest == "mode"]
     assert tuple(mode.choices) == tuple(DATASET_MODES)
+
+
+def _subcommand_parsers():
+    return cli.build_parser()._subparsers._group_actions[0].choices
+
+
+def test_every_option_is_hyphenated():
+    """One flag style: `--output-dir`, never `--output_dir` (the options passed through to scripts are theirs)."""
+    underscored = [
+        f"{name} {option}"
+        for name, parser in _subcommand_parsers().items()
+        for action in parser._actions
+        for option in action.option_strings
+        if "_" in option
+    ]
+    assert underscored == []
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_every_function_is_at_most_80_lines():
+    """Every function of the package (methods and nested functions too) fits on a screen: at most 80 lines from its
+    `def` to its last line."""
+    import ast
+    from pathlib import Path
+
+    package = Path(tavis_hf.__file__).parent
+    too_long = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    too_long.append(f"{path.relative_to(package.parent)}:{node.lineno} {node.name} ({lines} lines)")
+    assert too_long == []
