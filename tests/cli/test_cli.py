@@ -288,23 +288,3 @@ def test_every_option_is_hyphenated():
         if "_" in option
     ]
     assert underscored == []
-
-
-MAX_FUNCTION_LINES = 80
-
-
-def test_every_function_is_at_most_80_lines():
-    """Every function of the package (methods and nested functions too) fits on a screen: at most 80 lines from its
-    `def` to its last line."""
-    import ast
-    from pathlib import Path
-
-    package = Path(tavis_hf.__file__).parent
-    too_long = []
-    for path in sorted(package.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                lines = node.end_lineno - node.lineno + 1
-                if lines > MAX_FUNCTION_LINES:
-                    too_long.append(f"{path.relative_to(package.parent)}:{node.lineno} {node.name} ({lines} lines)")
-    assert too_long == []
