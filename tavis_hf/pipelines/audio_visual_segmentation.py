@@ -2,7 +2,7 @@
 
     >>> import tavis_hf
     >>> from transformers import pipeline
-    >>> segmenter = pipeline("audio-visual-segmentation", model="path/to/tavis-model")
+    >>> segmenter = pipeline("audio-visual-segmentation")  # the embedded default model; or model="path/to/tavis-model"
     >>> frames = segmenter("concert.mp4", labels=["man", "guitar", "piano"], mode="semantic")
     >>> frames[0]["timestamp"], frames[0]["score"], [s["label"] for s in frames[0]["segments"]]
 
@@ -40,7 +40,8 @@ __all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "tavis-tiny"
 """Where the package's default (trained tiny) model lives: ``tavis_hf/checkpoints/tavis-tiny`` (config,
 safetensors weights and processor files). Used when no model is given to
-:func:`tavis_hf.segmentation.segment_video`."""
+:func:`tavis_hf.segmentation.segment_video` or to `pipeline("audio-visual-segmentation")` (the task's registered
+default)."""
 
 BACKGROUND = "background"
 MODES = ("binary", "semantic", "instances")
