@@ -32,6 +32,8 @@ TRAIN_MODULE = "tavis_hf.training"
 runs a training script instead (e.g. the repository's `examples/train_tavis.py`)."""
 DEFAULT_MAX_DURATION = 300.0
 """Longest video (seconds) `segment` accepts unless `--max-duration` says otherwise."""
+MAX_FPS = 60.0
+"""Most frames per second `segment --fps` samples (AVSBench samples 1)."""
 
 
 class CLIError(Exception):
@@ -77,6 +79,13 @@ def _existing_dir(path: str, what: str) -> Path:
     return folder
 
 
+def _check_at_least(least: int, options: dict[str, int | None]) -> None:
+    """Each given integer option (None: absent) is at least `least`."""
+    for option, value in options.items():
+        if value is not None and value < least:
+            raise CLIError(f"{option} must be >= {least}, got {value}")
+
+
 def _parse_labels(values: list[str] | None) -> list[str] | None:
     """`--labels dog,guitar --labels "man"` -> ["dog", "guitar", "man"]; None when the option is absent."""
     if values is None:
@@ -107,12 +116,24 @@ def _progress_parent() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------------------------------ segment
-def _segment(args, extra) -> int:
-    labels = _parse_labels(args.labels)
-    if args.max_duration <= 0:
-        raise CLIError(f"--max-duration must be positive, got {args.max_duration}")
+def _check_segment_options(args) -> None:
+    """The options of `segment` that need no file: checked before any heavy import."""
+    if not 0 < args.fps <= MAX_FPS:  # also refuses nan
+        raise CLIError(f"--fps must be in (0, {MAX_FPS:g}] frames per second, got {args.fps:g}")
+    if not 0 < args.threshold < 1:
+        raise CLIError(f"--threshold must be a probability in (0, 1), got {args.threshold:g}")
+    if not 0 < args.max_duration < float("inf"):
+        raise CLIError(f"--max-duration must be positive, got {args.max_duration:g}")
     if args.example == (args.video is not None):
         raise CLIError("give a video file or --example (one of them)")
+    output_dir = Path(args.output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise CLIError(f"--output-dir {output_dir} is a file, not a folder")
+
+
+def _segment(args, extra) -> int:
+    labels = _parse_labels(args.labels)
+    _check_segment_options(args)
     if args.example:
         write_synthavs_video = _load("tavis_hf.data", "write_synthavs_video", "segment")
         Path(args.output_dir).mkdir(parents=True, exist_ok=True)
@@ -202,8 +223,7 @@ def _register_segment(subparsers, common_parents) -> None:
 # ----------------------------------------------------------------------------------------------------- evaluate
 def _evaluate(args, extra) -> int:
     dataset_dir = _existing_dir(args.dataset, "dataset")
-    if args.limit is not None and args.limit < 1:
-        raise CLIError(f"--limit must be >= 1, got {args.limit}")
+    _check_at_least(1, {"--limit": args.limit, "--videos-per-batch": args.videos_per_batch})
     load_from_disk = _load("datasets", "load_from_disk", "evaluate")
     evaluate_model = _load("tavis_hf.evaluation", "evaluate_model", "evaluate")
     write_record = _load("tavis_hf.evaluation", "write_record", "evaluate")
@@ -271,13 +291,14 @@ def _save_dataset(dataset, output: Path) -> None:
 
 def _build_dataset(args, extra) -> int:
     output = _empty_output_dir(args.output_dir)
+    for root in (args.object_root, args.semantic_root):
+        if root is not None:
+            _existing_dir(root, "AVSBench root")
+    _check_at_least(1, {"--image-size": args.image_size, "--num-proc": args.num_proc})
     load_avsbench = _load("tavis_hf.data", "load_avsbench", "build-dataset")
     class_names = _load("tavis_hf.data", f"{args.classes.upper()}_CLASSES", "build-dataset")
     if args.no_progress:
         _load("datasets.utils.logging", "disable_progress_bar", "build-dataset")()
-    for root in (args.object_root, args.semantic_root):
-        if root is not None:
-            _existing_dir(root, "AVSBench root")
     dataset = load_avsbench(
         args.subset,
         object_root=args.object_root,
@@ -315,6 +336,8 @@ def _register_build_dataset(subparsers, common_parents) -> None:
 
 def _synth(args, extra) -> int:
     counts = {"train": args.train, "val": args.val, "test": args.test}
+    _check_at_least(0, {"--train": args.train, "--val": args.val, "--test": args.test})
+    _check_at_least(1, {"--image-size": args.image_size, "--num-frames": args.num_frames})
     counts = {split: n for split, n in counts.items() if n}
     if not counts:
         raise CLIError("every split has 0 clips; give --train/--val/--test counts")

@@ -3,6 +3,7 @@
 import builtins
 import json
 import shlex
+import subprocess
 import sys
 
 import pytest
@@ -84,6 +85,60 @@ def test_unknown_option_is_one_line(run_cli):
 def test_segment_missing_file(run_cli, tmp_path):
     status, _, err = run_cli("segment", tmp_path / "nope.mp4", "--model", "m")
     _assert_one_line_error(status, err, "segment", "no such video file", "nope.mp4")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--fps", "0", "--fps must be in (0, 60]"),
+        ("--fps", "-1", "--fps must be in (0, 60]"),
+        ("--fps", "nan", "--fps must be in (0, 60]"),
+        ("--fps", "1000", "--fps must be in (0, 60]"),
+        ("--threshold", "0", "--threshold must be a probability in (0, 1)"),
+        ("--threshold", "1", "--threshold must be a probability in (0, 1)"),
+        ("--max-duration", "0", "--max-duration must be positive"),
+        ("--max-duration", "inf", "--max-duration must be positive"),
+        ("--output-dir", "FILE", "is a file, not a folder"),
+    ],
+)
+def test_segment_options_checked_before_the_video(run_cli, tmp_path, option, value, message):
+    """Checked before the video file (missing here) and before any heavy import."""
+    if value == "FILE":
+        value = tmp_path / "a_file"
+        value.write_text("")
+    status, _, err = run_cli("segment", tmp_path / "missing.mp4", option, value)
+    _assert_one_line_error(status, err, "segment", message)
+
+
+def test_segment_bad_option_imports_nothing_heavy():
+    """`tavis-hf segment x.mp4 --fps 0` in a fresh interpreter: one-line error, exit 2, no torch-heavy import."""
+    code = (
+        "import sys\nfrom tavis_hf.cli import main\nstatus = main(sys.argv[1:])\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\nsys.exit(status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "segment", "x.mp4", "--fps", "0"], capture_output=True, text=True, timeout=120
+    )
+    _assert_one_line_error(result.returncode, result.stderr, "segment", "--fps must be in (0, 60]")
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("synth", "--train", "-1"), "--train must be >= 0"),
+        (("synth", "--image-size", "0"), "--image-size must be >= 1"),
+        (("build-dataset", "--subset", "s4", "--num-proc", "0"), "--num-proc must be >= 1"),
+    ],
+)
+def test_integer_options_checked_before_imports(run_cli, tmp_path, args, message):
+    status, _, err = run_cli(*args, "--output-dir", tmp_path / "out")
+    _assert_one_line_error(status, err, args[0], message)
+
+
+def test_evaluate_videos_per_batch_checked_before_imports(run_cli, tmp_path):
+    status, _, err = run_cli("evaluate", "--model", "m", "--dataset", tmp_path, "--videos-per-batch", "0")
+    _assert_one_line_error(status, err, "evaluate", "--videos-per-batch must be >= 1")
 
 
 @pytest.mark.parametrize("args", [(), ("video.mp4", "--example")])
