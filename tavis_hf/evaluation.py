@@ -110,15 +110,11 @@ def evaluate_dataset(
 
 def dataset_identity(dataset) -> dict:
     """`{"name", "type", "config"}` of an AVSBench-schema dataset built by `tavis_hf.data` (card name, model-index
-    type, subset)."""
+    type, subset): `tavis_hf.hub.records.subset_identity` of its recorded subset."""
     from .data import avsbench_build_info
+    from .hub.records import subset_identity
 
-    subset = avsbench_build_info(dataset).get("subset", "")
-    if subset.startswith("synth"):
-        name, kind = "SynthAVS", "synthavs"
-    else:
-        name, kind = ("AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"), "avsbench"
-    return {"name": name, "type": kind, "config": subset or None}
+    return subset_identity(avsbench_build_info(dataset).get("subset"))
 
 
 def _model_identity(name_or_path: str | Path, model) -> dict:

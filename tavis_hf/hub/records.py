@@ -193,6 +193,16 @@ def folder_eval_records_in(path: Path) -> list[dict[str, Any]]:
     return items if items and all(_is_record(item) for item in items) else []
 
 
+def subset_identity(subset: str | None) -> dict[str, str | None]:
+    """`{"name", "type", "config"}` of a `tavis_hf.data` subset (`"s4"`, `"v2"`, `"synth-ms3"`, ...) as records and
+    cards name it: SynthAVS (`synthavs`), AVSBench-object (S4, MS3) or AVSBench-semantic (`avsbench`)."""
+    subset = subset or ""
+    if subset.startswith("synth"):
+        return {"name": "SynthAVS", "type": "synthavs", "config": subset}
+    name = "AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"
+    return {"name": name, "type": "avsbench", "config": subset or None}
+
+
 def _training_record(folder: Path) -> _Record | None:
     """The end-of-training test scores of `training_metrics.json` as a record (needs the recipe's subset)."""
     recipe = _read_json_object(folder / "training_recipe.json") or {}
@@ -200,15 +210,9 @@ def _training_record(folder: Path) -> _Record | None:
     test, subset = metrics.get("test"), recipe.get("subset")
     if not isinstance(test, dict) or not subset:
         return None
-    name = (
-        "SynthAVS"
-        if subset.startswith("synth")
-        else "AVSBench-object"
-        if subset in ("s4", "ms3")
-        else "AVSBench-semantic"
-    )
+    identity = subset_identity(subset)
     try:
-        record = eval_record_from_metric(test, dataset_name=name, dataset_type=name.split("-")[0].lower(),
+        record = eval_record_from_metric(test, dataset_name=identity["name"], dataset_type=identity["type"],
                                          dataset_config=subset)  # fmt: skip
     except ValueError:
         return None

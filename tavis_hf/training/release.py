@@ -7,6 +7,7 @@ import shlex
 import shutil
 from pathlib import Path
 
+from ..hub.records import subset_identity
 from .arguments import RunArguments
 from .checkpointing import TrainerProgress, write_json_atomic
 from .recipe import TrainingRecipe
@@ -34,17 +35,11 @@ def run_record(args: RunArguments, dataset) -> dict:
             "num_clips": {split: dataset[split].num_rows for split in dataset}}  # fmt: skip
 
 
-def _dataset_name(subset: str) -> str:
-    if subset.startswith("synth"):
-        return "SynthAVS"
-    return "AVSBench-object" if subset in ("s4", "ms3") else "AVSBench-semantic"
-
-
 def _card_description(recipe: TrainingRecipe, progress: TrainerProgress, metrics: dict, run: dict | None) -> str:
     trained = "fine-tuned" if run and run.get("model_name_or_path") else "trained"
     selection = "best val " + recipe.metric_for_best_model if recipe.select_best_model else "the last"
     return (
-        f"TAViS {trained} on {_dataset_name(recipe.subset)} ({recipe.subset}) with `examples/train_tavis.py`: "
+        f"TAViS {trained} on {subset_identity(recipe.subset)['name']} ({recipe.subset}) with `examples/train_tavis.py`: "
         f"{progress.global_step} optimizer steps, weights of {metrics['selected_weights']} "
         f"(epoch {progress.best_epoch}: {selection})."
     )
