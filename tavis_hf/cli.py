@@ -397,22 +397,56 @@ CONVERTERS = {
 }
 
 
+OFFICIAL_SUBSETS = ("s4", "ms3", "v2")
+"""`convert --official` choices: the subsets of `tavis_hf.hub.official.OFFICIAL_SUBSETS` (not imported by `--help`)."""
+
+
+def _converter_args(args, extra: list[str]) -> list[str]:
+    """The converter's arguments: our options when given, then those passed through. With `--checkpoint` and no
+    `--bpe-path`, ImageBind's vocabulary is downloaded into the cache (after checking the checkpoint exists)."""
+    bpe_path, output_dir = args.bpe_path, args.output_dir
+    if args.checkpoint is not None:
+        output_dir = output_dir or f"{Path(args.checkpoint).stem}-hf"
+        if bpe_path is None:
+            _existing_file(args.checkpoint, "checkpoint file")
+            fetch_official_file = _load("tavis_hf.hub.official", "fetch_official_file", "convert")
+            bpe_path = fetch_official_file("vocabulary", args.cache_dir, progress=not args.no_progress)
+    ours = {"--checkpoint": args.checkpoint, "--output-dir": output_dir, "--bpe-path": bpe_path}
+    return [*(item for option, value in ours.items() if value is not None for item in (option, str(value))), *extra]
+
+
 def _convert(args, extra) -> int:
-    converter_main = _load(CONVERTERS[args.kind], "main", "convert")
-    result = converter_main(_script_args(extra))
+    extra = _script_args(extra)
+    if args.official is not None:
+        if extra or args.checkpoint is not None or args.bpe_path is not None:
+            raise CLIError("--official downloads its own files: give only --output-dir and --cache-dir with it")
+        convert_official = _load("tavis_hf.hub.official", "convert_official", "convert")
+        print(convert_official(args.official, args.output_dir, args.cache_dir, progress=not args.no_progress))
+        return 0
+    converter_args = _converter_args(args, extra)  # before the converter's (slow) import: a download may fail
+    result = _load(CONVERTERS[args.kind], "main", "convert")(converter_args)
     return result if isinstance(result, int) else 0
 
 
 def _register_convert(subparsers, common_parents) -> None:
-    """No progress bars of ours: `common_parents` is not used (the converter reports its own)."""
     p = _add_command(
         subparsers,
         "convert",
+        parents=common_parents,
         help="convert the authors' checkpoints (ImageBind, TAViS) to HF folders",
-        description="Convert an authors' checkpoint. Arguments after --kind go to the converter: "
-        "`tavis-hf convert --kind tavis -- --help` lists them.",
+        description="Convert an authors' checkpoint into a model folder. `--official s4|ms3|v2` downloads a released "
+        "TAViS checkpoint and ImageBind's vocabulary into --cache-dir (resuming a partial download), converts them "
+        "and prints the model folder (`--model` of the other commands); `--kind tavis|imagebind --checkpoint FILE` "
+        "converts a file you have (the vocabulary is downloaded unless --bpe-path gives it). Arguments after `--` "
+        "go to the converter: `tavis-hf convert --kind tavis -- --help` lists them.",
     )
-    p.add_argument("--kind", required=True, choices=sorted(CONVERTERS), help="which converter")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--official", choices=OFFICIAL_SUBSETS, help="download and convert a released checkpoint")
+    source.add_argument("--kind", choices=sorted(CONVERTERS), help="which converter, for --checkpoint")
+    p.add_argument("--checkpoint", help="the authors' .pth to convert (with --kind)")
+    p.add_argument("--bpe-path", help="ImageBind's bpe_simple_vocab_16e6.txt.gz (default: downloaded)")
+    p.add_argument("--output-dir", help="the model folder (default: tavis-<subset>-hf, or <checkpoint name>-hf)")
+    p.add_argument("--cache-dir", help="where downloads are kept (default: ~/.cache/tavis_hf/official)")
     p.set_defaults(handler=_convert, passthrough=True)
 
 

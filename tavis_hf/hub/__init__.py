@@ -15,7 +15,9 @@ One module per concept:
 - `cards`: card rendering from the templates of the repository's `hub_card/` folder (`render_card`,
   `make_model_card`, `model_card_from_folder`, `load_citation`);
 - `release`: release folders (`build_release_folder`, `load_model_checked`);
-- `publish`: the upload (`publish`, `PublishPlan`, `release_files`, `check_repo_id`).
+- `publish`: the upload (`publish`, `PublishPlan`, `release_files`, `check_repo_id`);
+- `official`: the authors' released files, where they are published (`OFFICIAL_FILES`), their checked, resumable
+  download (`fetch_official_file`) and conversion (`convert_official`, what `tavis-hf convert --official` runs).
 
 Every public name of these modules is importable from `tavis_hf.hub` itself.
 """
@@ -45,31 +47,47 @@ from .facts import (
     model_facts,
     weights_fingerprint,
 )
+from .official import (
+    BASE_URL_VARIABLE,
+    DEFAULT_CACHE_DIR,
+    OFFICIAL_FILES,
+    OFFICIAL_SUBSETS,
+    OfficialFile,
+    convert_official,
+    fetch_official_file,
+)
 from .publish import PICKLE_SUFFIXES, PublishPlan, check_repo_id, publish, release_files
 from .records import METRIC_NAMES, eval_record_from_metric, folder_eval_records, folder_eval_records_in
 from .release import build_release_folder, load_model_checked
 
 __all__ = [
     "BASE_MODEL",
+    "BASE_URL_VARIABLE",
     "CITATION_FILE",
+    "DEFAULT_CACHE_DIR",
     "HUB_CARD_DIR",
     "IMAGEBIND_URL",
     "LICENSE",
     "METRIC_NAMES",
     "METRIC_PROTOCOLS_FILE",
     "MODEL_CARD_TEMPLATE",
+    "OFFICIAL_FILES",
+    "OFFICIAL_SUBSETS",
     "PICKLE_SUFFIXES",
     "PIPELINE_TAG",
     "PROVENANCE_FILES",
     "SUBSET_DATA",
     "TASK_TAG",
     "ModelFacts",
+    "OfficialFile",
     "PublishPlan",
     "build_release_folder",
     "check_repo_id",
     "config_facts",
+    "convert_official",
     "count_parameters",
     "eval_record_from_metric",
+    "fetch_official_file",
     "folder_eval_records",
     "folder_eval_records_in",
     "generated_card_repo_id",

@@ -270,11 +270,14 @@ def test_convert_passes_arguments_to_the_converter(monkeypatch, run_cli):
         return lambda argv: seen.setdefault("argv", argv) and None
 
     monkeypatch.setattr(cli, "_load", fake_loader)
-    status, _, err = run_cli("convert", "--kind", "tavis", "--checkpoint", "s4.pth", "--output-dir", "out")
+    status, _, err = run_cli(
+        "convert", "--kind", "tavis", "--checkpoint", "s4.pth", "--output-dir", "out", "--bpe-path", "bpe.txt.gz",
+        "--", "--preset", "official_reduced",
+    )  # fmt: skip
     assert status == 0, err
     assert seen == {
         "target": ("tavis_hf.models.tavis.convert_tavis", "main", "convert"),
-        "argv": ["--checkpoint", "s4.pth", "--output-dir", "out"],
+        "argv": "--checkpoint s4.pth --output-dir out --bpe-path bpe.txt.gz --preset official_reduced".split(),
     }
 
 
