@@ -36,6 +36,8 @@ _LAZY_ATTRIBUTES = {
     # the "audio-visual-segmentation" task and the application layer (one video -> files)
     "AudioVisualSegmentationPipeline": ".pipelines",
     "segment_video": ".segmentation",
+    # many videos -> Parquet tables (local worker processes or Ray Data)
+    "segment_corpus": ".corpus",
 }
 """Public name -> module it comes from (None: the name is a subpackage)."""
 
@@ -55,6 +57,7 @@ __all__ = [  # the names of _LAZY_ATTRIBUTES (a literal, for linters and type ch
     "__version__",
     "data",
     "metrics",
+    "segment_corpus",
     "segment_video",
 ]
 
@@ -75,6 +78,7 @@ if TYPE_CHECKING:
         TavisProcessor,
         TavisSegmentationOutput,
     )
+    from .corpus import segment_corpus
     from .pipelines import AudioVisualSegmentationPipeline
     from .segmentation import segment_video
 

@@ -82,13 +82,14 @@ print(type(AutoConfig.from_pretrained(folder)).__name__, type(AutoModel.from_pre
 
 
 def test_public_names_resolve_to_their_objects():
-    from tavis_hf import data, metrics, models, pipelines, segmentation
+    from tavis_hf import corpus, data, metrics, models, pipelines, segmentation
 
     expected = {
         "data": data,
         "metrics": metrics,
         "AudioVisualSegmentationPipeline": pipelines.AudioVisualSegmentationPipeline,
         "segment_video": segmentation.segment_video,
+        "segment_corpus": corpus.segment_corpus,
         **{name: getattr(models.imagebind, name) for name in tavis_hf.__all__ if name.startswith("ImageBind")},
         **{name: getattr(models.tavis, name) for name in tavis_hf.__all__ if name.startswith("Tavis")},
     }

@@ -7,8 +7,9 @@
     >>> frames[0]["timestamp"], frames[0]["score"], [s["label"] for s in frames[0]["segments"]]
 
 Output: one dict per sampled frame (image-segmentation-like):
-`{"frame_index": int, "timestamp": float (s), "mask": PIL.Image "L" (0/255, the sounding-object mask at the decoded
-frame size), "score": float, "segments": [{"label": str | None, "score": float, "mask": PIL.Image "L"}, ...]}`.
+`{"frame_index": int, "timestamp": float (s), "mask": PIL.Image "L" (0/255, the sounding-object mask at the source
+frame size), "score": float, "has_audio": bool, "segments": [{"label": str | None, "score": float, "mask":
+PIL.Image "L"}, ...]}`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..media import (
     AVSBENCH_FRAME_OFFSET,
     DEFAULT_FPS,
     MAX_FRAME_SIZE,
+    MIN_SOUND_SAMPLES,
     SAMPLING_RATE,
     WINDOW_SECONDS,
     VideoArrays,
@@ -35,7 +37,7 @@ from ..media import (
 from ..models.tavis import canonical_temporal
 from ..visualization import write_results_overlay
 
-__all__ = ["DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels"]
+__all__ = ["CHUNK_METADATA_KEYS", "DEFAULT_MODEL_DIR", "AudioVisualSegmentationPipeline", "parse_labels"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "tavis-tiny"
 """Where the package's default (trained tiny) model lives: ``tavis_hf/checkpoints/tavis-tiny`` (config,
@@ -45,7 +47,8 @@ default)."""
 
 BACKGROUND = "background"
 MODES = ("binary", "semantic", "instances")
-_MIN_AUDIO_SAMPLES = 400  # one 25-ms fbank frame: the shortest clip the audio front end accepts
+CHUNK_METADATA_KEYS = ("frame_indices", "timestamps", "has_audio", "num_valid", "original_size", "is_last")
+"""The keys of a `preprocess` chunk (and of its `forward` output) that are not tensors (see `preprocess`)."""
 
 
 def parse_labels(labels) -> list[str] | None:
@@ -99,7 +102,14 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
     Scores: a mask's score is the mean foreground probability inside it (0 for an empty mask); a labelled segment's
     score multiplies it by the class probability (from `config.avss_class_source`: audio-to-text, image-to-text or
     their mean; the highest over the object queries for `"semantic"`).
-    Masks are returned at the decoded frame size (bilinear upsampling of the logits, then the threshold).
+    Masks are returned at the source frame size, the size stored in the file (a dict input: its frames' size), also
+    when the frames were downscaled for the model while decoding (`max_frame_size`): the logits are upsampled
+    bilinearly to it, then thresholded. An overlay (`output_video`) is drawn over the frames decoded at that size.
+    Audio shorter than the video: a sampled frame whose interval `[k / fps, (k + 1) / fps)` starts at or after the
+    end of the decoded audio (less than 25 ms of sound in it; see [`tavis_hf.media`]) has no sound. It is returned
+    empty (an all-zero mask, score 0, no segments) with `"has_audio": False` (the model still runs on it, with the
+    window's audio, so that chunks stay uniform, but its output is not used); every other frame has
+    `"has_audio": True`. The rule reads the decoded audio, so every container of the same streams gives the same.
     Memory: windows are decoded and run one at a time; the model outputs kept until post-processing are the
     `S x S` logit maps of each sampled frame (~200 kB per frame at 224 px, times N+1 in `"instances"` mode).
     [`~AudioVisualSegmentationPipeline.iter_frame_results`] yields the results of one input window by window
@@ -166,6 +176,37 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
             return [self.model.config.id2label[i] for i in range(len(self.model.config.id2label))]
         return labels if labels[0] == BACKGROUND else [BACKGROUND, *labels]
 
+    def stage_parameters(self, **kwargs) -> tuple[dict, dict, dict]:
+        """The keyword arguments of `preprocess`, `forward` (and [`forward_batch`]) and `postprocess` for the call
+        parameters `kwargs` (see the class docstring), merged over the pipeline's own defaults: what a caller that
+        drives the stages itself (e.g. [`tavis_hf.corpus`]) passes to each of them."""
+        preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
+        return (
+            {**self._preprocess_params, **preprocess_params},
+            {**self._forward_params, **forward_params},
+            {**self._postprocess_params, **postprocess_params},
+        )
+
+    def forward_batch(self, chunks: list[dict], **forward_params) -> list[dict]:
+        """Run the model once on several chunks from `preprocess` (of one or several inputs) and return one output
+        per chunk, each as `forward` would return it for that chunk alone (within float rounding), for
+        `postprocess`.
+
+        The chunks' tensors are concatenated along the batch dimension, so they must have the same shape: the frames
+        of per-frame chunks, or the windows of tracking chunks sampled with the same `fps` and `window_seconds`.
+        """
+        if not chunks:
+            return []
+        tensor_keys = [k for k, v in chunks[0].items() if isinstance(v, torch.Tensor)]
+        batch = {**chunks[0], **{k: torch.cat([chunk[k] for chunk in chunks]) for k in tensor_keys}}
+        outputs = self.forward(batch, **forward_params)
+        sizes = [chunk[tensor_keys[0]].shape[0] for chunk in chunks]
+        split = {k: v.split(sizes) for k, v in outputs.items() if isinstance(v, torch.Tensor)}
+        return [
+            {**{k: v for k, v in chunk.items() if k not in tensor_keys}, **{k: parts[i] for k, parts in split.items()}}
+            for i, chunk in enumerate(chunks)
+        ]
+
     def iter_frame_results(self, inputs, **kwargs) -> Iterator[dict]:
         """Segment one input and yield its per-frame results as they are produced, window by window.
 
@@ -173,10 +214,7 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         inputs and the call parameters); each window is decoded, run and post-processed before the next one is read,
         so a caller can write or show results while the video is still being processed.
         """
-        preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
-        preprocess_params = {**self._preprocess_params, **preprocess_params}
-        forward_params = {**self._forward_params, **forward_params}
-        postprocess_params = {**self._postprocess_params, **postprocess_params}
+        preprocess_params, forward_params, postprocess_params = self.stage_parameters(**kwargs)
         for model_inputs in self.preprocess(inputs, **preprocess_params):
             model_outputs = self.forward(model_inputs, **forward_params)
             yield from self.postprocess([model_outputs], **postprocess_params)
@@ -231,15 +269,28 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         )
 
     def preprocess(self, inputs, temporal="per-frame", **source_kwargs):
+        """Decode `inputs` window by window and yield its chunks: one per frame (`"per-frame"`) or one per window
+        (`"tracking"`), each a dict of
+
+        - `pixel_values`, `imagebind_pixel_values`, `input_features`: the processor's tensors in the model's dtype,
+          `(1, T, ...)` with `T` the chunk's frames (a tracking chunk of a short last window is padded to the window
+          length by repeating its last frame);
+        - `frame_indices`, `timestamps`, `has_audio` (`list`, one per valid frame): the frames' indices among all
+          sampled frames, display times (s), and whether each has sound (see the class docstring);
+        - `num_valid` (`int`): the chunk's frames that are not padding; `original_size` (`(height, width)`): the
+          source frame size, the size of the post-processed masks; `is_last` (`bool`): the input's last chunk.
+
+        `forward` returns the model's tensors with the same non-tensor keys ([`CHUNK_METADATA_KEYS`]); `postprocess`
+        turns a list of them into per-frame results.
+        """
         dtype = self.model.dtype
         with self.open_source(inputs, **source_kwargs) as video:
-            size = (video.info.height, video.info.width)
+            size = (video.info.source_height, video.info.source_width)
             per_window = video.sampling.frames_per_window
-            windows = _with_is_last(video.windows())
-            for window, last_window in windows:
+            for window, last_window in _with_is_last(video.windows()):
                 audio = window.audio
-                if len(audio) < _MIN_AUDIO_SAMPLES:  # a stream ending within 25 ms of the window start
-                    audio = np.pad(audio, (0, _MIN_AUDIO_SAMPLES - len(audio)))
+                if len(audio) < MIN_SOUND_SAMPLES:  # no frame of the window has sound: the model gets silence
+                    audio = np.pad(audio, (0, MIN_SOUND_SAMPLES - len(audio)))
                 features = self.processor(
                     videos=window.frames, audio=audio, sampling_rate=SAMPLING_RATE, return_tensors="pt"
                 )
@@ -261,15 +312,14 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
                         **{k: v[:, frames] for k, v in tensors.items()},
                         "frame_indices": [window.frame_indices[i] for i in kept],
                         "timestamps": [window.timestamps[i] for i in kept],
+                        "has_audio": [window.has_audio[i] for i in kept],
                         "num_valid": len(kept),
                         "original_size": size,
                         "is_last": last_window and g == len(groups) - 1,
                     }
 
     def _forward(self, model_inputs, class_input_ids=None, temporal="per-frame", mode="binary"):
-        meta = {
-            k: model_inputs.pop(k) for k in ("frame_indices", "timestamps", "num_valid", "original_size", "is_last")
-        }
+        meta = {k: model_inputs.pop(k) for k in CHUNK_METADATA_KEYS}
         outputs = self.model(
             **model_inputs, class_input_ids=class_input_ids if mode != "binary" else None, temporal=temporal
         )
@@ -282,25 +332,26 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
         return {**result, **meta}
 
     def postprocess(self, all_outputs, mode="binary", threshold=0.5, vocabulary=None):
+        """The per-frame results (see the module docstring) of a list of `forward` outputs, in order."""
         frames = []
         for chunk in all_outputs:
-            num = chunk["num_valid"]
             size = tuple(chunk["original_size"])
-            for i in range(num):
-                frames.append(
-                    self._frame_result(
-                        {k: v[0, i] for k, v in chunk.items() if isinstance(v, torch.Tensor)},
-                        chunk["frame_indices"][i],
-                        chunk["timestamps"][i],
-                        size,
-                        mode,
-                        threshold,
-                        vocabulary,
-                    )
-                )
+            for i in range(chunk["num_valid"]):
+                result = {
+                    "frame_index": int(chunk["frame_indices"][i]),
+                    "timestamp": float(chunk["timestamps"][i]),
+                    "has_audio": bool(chunk["has_audio"][i]),
+                }
+                if result["has_audio"]:
+                    out = {k: v[0, i] for k, v in chunk.items() if isinstance(v, torch.Tensor)}
+                    result.update(self._frame_masks(out, size, mode, threshold, vocabulary))
+                else:  # no sound: nothing sounds
+                    result.update(mask=_to_pil(torch.zeros(size, dtype=torch.bool)), score=0.0, segments=[])
+                frames.append(result)
         return frames
 
-    def _frame_result(self, out, frame_index, timestamp, size, mode, threshold, vocabulary) -> dict:
+    def _frame_masks(self, out, size, mode, threshold, vocabulary) -> dict:
+        """`mask`, `score` and `segments` of one frame from its model outputs `out`, at `size` (height, width)."""
         post = self.processor.post_process_masks
         logits = post(out["pred_masks"], size, threshold=None)
         mask, probs = logits > _logit(threshold), torch.sigmoid(logits)
@@ -340,23 +391,15 @@ class AudioVisualSegmentationPipeline(ChunkPipeline):
                     }
                 )
         segments.sort(key=lambda s: -s["score"])
-        return {
-            "frame_index": int(frame_index),
-            "timestamp": float(timestamp),
-            "mask": _to_pil(mask),
-            "score": score,
-            "segments": segments,
-        }
+        return {"mask": _to_pil(mask), "score": score, "segments": segments}
 
     # ------------------------------------------------------------------------------------------------ overlay
-    def write_overlay(self, source, frames: list[dict], path, fps=None, max_frame_size=None, **_) -> str:
-        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate, with sound
+    def write_overlay(self, source, frames: list[dict], path, fps=None, **_) -> str:
+        """Write `frames` (this pipeline's output for `source`) over the video at its own frame rate and source frame
+        size (decoded again without the `max_frame_size` downscale: the masks' size), with its own sound
         ([`tavis_hf.visualization.write_results_overlay`])."""
         sample_fps = DEFAULT_FPS if fps is None else fps
-        source_kwargs = {"fps": sample_fps}
-        if max_frame_size is not None and not isinstance(source, dict):
-            source_kwargs["max_frame_size"] = max_frame_size
-        with self.open_source(source, **source_kwargs) as video:
+        with self.open_source(source, fps=sample_fps, max_frame_size=None) as video:
             return write_results_overlay(path, video, frames, sample_fps)
 
 

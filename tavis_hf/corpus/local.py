@@ -1,0 +1,76 @@
+"""The local corpus engine: decoding in worker processes, batched model forwards, one model replica per GPU.
+
+Each replica gets a share of the videos and a `torch.utils.data.DataLoader` over :class:`DecodedVideos`, an
+`IterableDataset` whose workers (`num_workers` processes) each decode their own videos with the pipeline's
+`open_source` / `preprocess` (:func:`~tavis_hf.corpus.steps.decoded_items`) while the replica's model runs the batches
+(:class:`~tavis_hf.corpus.steps.FrameBatcher`). Replicas run in threads (one per device).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from .job import CorpusJob, ResultSink
+from .steps import FrameBatcher, decoded_items, decoding_segmenter
+
+
+def default_num_workers() -> int:
+    """Decode workers per replica when none is given: the CPU cores, at most 8."""
+    return min(8, os.cpu_count() or 1)
+
+
+class DecodedVideos(IterableDataset):
+    """The decoded items (:func:`decoded_items`) of `videos`; with several DataLoader workers, worker `i` of `n`
+    decodes videos `i, i + n, ...`."""
+
+    def __init__(self, decoder, videos: list[str], preprocess_params: dict, max_duration: float | None):
+        self.decoder = decoder
+        self.videos = videos
+        self.preprocess_params = preprocess_params
+        self.max_duration = max_duration
+
+    def __iter__(self):
+        worker = get_worker_info()
+        videos = self.videos if worker is None else self.videos[worker.id :: worker.num_workers]
+        for video in videos:
+            yield from decoded_items(self.decoder, video, self.preprocess_params, self.max_duration)
+
+
+def run_replica(segmenter, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int) -> None:
+    """Segment `videos` with one model replica (`segmenter`), sending finished videos to `sink`."""
+    preprocess_params, forward_params, postprocess_params = segmenter.stage_parameters(**job.call_parameters)
+    decoder = decoding_segmenter(segmenter.model.config, segmenter.processor, segmenter.model.dtype)
+    dataset = DecodedVideos(decoder, videos, preprocess_params, job.max_duration)
+    loader = DataLoader(dataset, batch_size=None, num_workers=min(num_workers, len(videos)))
+    batcher = FrameBatcher(segmenter, job.batch_size, forward_params, postprocess_params)
+
+    def record(finished):
+        for row, frame_rows, results in finished:
+            job.write_files(segmenter, row, results)
+            sink.add(row, frame_rows)
+
+    for item in loader:
+        record(batcher.add(item))
+    record(batcher.flush())
+
+
+def run_local(segmenters: list, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int) -> None:
+    """Segment `videos` with one replica per entry of `segmenters` (videos dealt round-robin)."""
+    if len(segmenters) == 1:
+        run_replica(segmenters[0], videos, job, sink, num_workers)
+        return
+    shares = [videos[i :: len(segmenters)] for i in range(len(segmenters))]
+    with ThreadPoolExecutor(max_workers=len(segmenters)) as pool:
+        futures = [
+            pool.submit(run_replica, segmenter, share, job, sink, num_workers)
+            for segmenter, share in zip(segmenters, shares)
+            if share
+        ]
+        for future in futures:
+            future.result()
+
+
+__all__ = ["DecodedVideos", "default_num_workers", "run_local", "run_replica"]
