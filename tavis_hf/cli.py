@@ -9,10 +9,17 @@ after its handler `_<command>`; `build_parser` registers them in the order `tavi
 
 Each subcommand imports what it needs inside its handler, so `tavis-hf --help` (and every `--help`) stays fast and
 imports no torch-heavy module. Bad input gives one line on stderr, `tavis-hf <command>: error: <message>`, and exit
-status 2 (never a traceback): a missing file, a video without sound, a video over `--max-duration`, an empty label
-list, a malformed option, a subcommand whose backing module is not installed. Errors the library raises for bad input
-(`ValueError`, `TypeError`, `LookupError`, `OSError`) are reported the same way; set `TAVIS_HF_TRACEBACK=1` to see
-their traceback instead.
+status 2 (never a traceback): a missing file or model folder, a video without sound, a URL that cannot be fetched, a
+video over `--max-duration`, an empty label list, a malformed option, a device this machine does not have, an output
+path that cannot be written (checked before the work), a subcommand whose backing module is not installed. Errors the
+library raises for bad input (`USER_ERRORS`: `ValueError` and so `tavis_hf.media.MediaError`, `TypeError`,
+`LookupError`, `OSError` and so `FileNotFoundError`, and the input-file errors of huggingface_hub, safetensors and
+pickle) are reported the same way. Any other exception is a bug of ours: one line saying so, exit status 1. Set
+`TAVIS_HF_TRACEBACK=1` to get the traceback of either instead.
+
+`--device` (segment, evaluate) defaults to the best device this machine has (`tavis_hf.devices.resolve_device`: cuda,
+else mps, else cpu); `--model` is checked as a model folder or Hub id before anything loads
+(`tavis_hf.model_sources.check_model_source`); `segment` takes a video path or an `http(s)` URL, as the pipeline does.
 """
 
 from __future__ import annotations
@@ -40,7 +47,17 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
-class _Parser(argparse.ArgumentParser):
+USER_ERRORS = (ValueError, TypeError, LookupError, OSError)
+"""Exceptions the library raises for bad input: reported as one line, exit status 2."""
+LIBRARY_INPUT_ERRORS = (
+    "huggingface_hub.errors.StrictDataclassError",  # a config.json whose values a config class refuses
+    "safetensors._safetensors_rust.SafetensorError",  # a damaged weights file
+    "_pickle.UnpicklingError",  # a file torch.load cannot read
+)
+"""Further bad-input exceptions, named by module and class (importing their libraries would slow down every command)."""
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
     """argparse with one-line errors (exit status 2), pointing to `--help` instead of printing the usage."""
 
     def error(self, message: str):
@@ -70,6 +87,32 @@ def _existing_file(path: str, what: str) -> Path:
     if not file.is_file():
         raise CLIError(f"{what} {path} is not a file")
     return file
+
+
+def _writable_output(path: str, option: str, folder: bool = True) -> Path:
+    """`path` (a folder when `folder`, else a file) can be created or written: nothing of the other kind is in the
+    way, and the nearest folder that exists on the way to it (the folder itself, when it exists) is writable."""
+    output = Path(path)
+    if output.exists() and folder != output.is_dir():
+        raise CLIError(f"{option} {path} is a {'file, not a folder' if folder else 'folder; give a file name'}")
+    existing = next(parent for parent in [output, *output.parents] if parent.exists())
+    if not existing.is_dir():
+        raise CLIError(f"{option} {path} cannot be made: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK) or (output.is_file() and not os.access(output, os.W_OK)):
+        raise CLIError(f"{option} {path} cannot be written ({existing}: permission denied); choose a writable place")
+    return output
+
+
+def _checked_model(model: str | None, command: str) -> str | None:
+    """`--model` checked as a model folder or Hub id (`tavis_hf.model_sources`, no heavy import); None: the default."""
+    if model is None:
+        return None
+    return _load("tavis_hf.model_sources", "check_model_source", command)(model)
+
+
+def _resolved_device(device: str | None, command: str):
+    """`--device` as a `torch.device` (`tavis_hf.devices.resolve_device`; None: the best available)."""
+    return _load("tavis_hf.devices", "resolve_device", command)(device)
 
 
 def _existing_dir(path: str, what: str) -> Path:
@@ -103,14 +146,16 @@ def _print_json(data) -> None:
 
 
 def _add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
-    """Add subcommand `name`. No option abbreviations: arguments passed through to converters and scripts must not
-    match ours by prefix."""
-    return subparsers.add_parser(name, allow_abbrev=False, **kwargs)
+    """Add subcommand `name` (its parser is `args.command_parser`, which reports unrecognised arguments). No option
+    abbreviations: arguments passed through to converters and scripts must not match ours by prefix."""
+    parser = subparsers.add_parser(name, allow_abbrev=False, **kwargs)
+    parser.set_defaults(command_parser=parser)
+    return parser
 
 
 def _progress_parent() -> argparse.ArgumentParser:
     """The parent parser of the commands that show progress bars: `--no-progress`."""
-    progress = _Parser(add_help=False)
+    progress = OneLineErrorParser(add_help=False)
     progress.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return progress
 
@@ -126,33 +171,36 @@ def _check_segment_options(args) -> None:
         raise CLIError(f"--max-duration must be positive, got {args.max_duration:g}")
     if args.example == (args.video is not None):
         raise CLIError("give a video file or --example (one of them)")
-    output_dir = Path(args.output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise CLIError(f"--output-dir {output_dir} is a file, not a folder")
+    _writable_output(args.output_dir, "--output-dir")
 
 
 def _segment(args, extra) -> int:
     labels = _parse_labels(args.labels)
     _check_segment_options(args)
+    if not args.example and _load("tavis_hf.corpus.inputs", "is_corpus_source", "segment")(args.video):
+        return _segment_corpus(args, labels)
     if args.example:
         write_synthavs_video = _load("tavis_hf.data", "write_synthavs_video", "segment")
         Path(args.output_dir).mkdir(parents=True, exist_ok=True)
         args.video = str(write_synthavs_video(Path(args.output_dir) / "example.mp4"))
-    video_path = _existing_file(args.video, "video file")
+    is_url = _load("tavis_hf.media.sources", "is_url", "segment")
+    video_path = args.video if is_url(args.video) else _existing_file(args.video, "video file")
     VideoFile = _load("tavis_hf.media", "VideoFile", "segment")
-    with VideoFile(video_path, fps=args.fps) as video:  # MediaError (a ValueError) for a file without sound
+    with VideoFile(video_path, fps=args.fps) as video:  # MediaError (a ValueError): no sound, a URL not fetched
         duration = video.info.duration
     if duration > args.max_duration:
         raise CLIError(
             f"{video_path} is {duration:.1f} s long, over the limit of {args.max_duration:g} s; trim it "
             "(e.g. `ffmpeg -i in.mp4 -t 60 -c copy out.mp4`) or raise --max-duration"
         )
+    model = _checked_model(args.model, "segment")  # before the model loads
+    device = _resolved_device(args.device, "segment")
     segment_video = _load("tavis_hf.segmentation", "segment_video", "segment")
     if args.no_progress:
         _load("transformers.utils.logging", "disable_progress_bar", "segment")()
     summary = segment_video(
         str(video_path),
-        model=args.model,
+        model=model,
         labels=labels,
         output_dir=args.output_dir,
         mode=args.mode,
@@ -160,13 +208,65 @@ def _segment(args, extra) -> int:
         threshold=args.threshold,
         temporal=args.temporal,
         progress=not args.no_progress,
-        device=args.device,
+        device=device,
     )
     frames = summary.pop("frames")
     summary["frames_with_sounding_object"] = sum(any(seg["area"] > 0 for seg in f["segments"]) for f in frames)
     summary["summary_json"] = str(Path(args.output_dir) / "summary.json")
     _print_json(summary)
     return 0
+
+
+def _segment_corpus(args, labels) -> int:
+    """`segment` on a corpus: `tavis_hf.corpus.segment_corpus` into Parquet tables; exit status 1 when videos failed."""
+    _check_at_least(1, {"--batch-size": args.batch_size, "--videos-per-shard": args.videos_per_shard,
+                        "--concurrency": args.concurrency})  # fmt: skip
+    _check_at_least(0, {"--num-workers": args.num_workers})
+    if args.engine == "ray":
+        try:
+            _load("tavis_hf.corpus.ray_engine", "import_ray", "segment")()
+        except ImportError as error:
+            raise CLIError(f"--engine ray: {error}") from error
+    if args.no_progress:
+        _load("transformers.utils.logging", "disable_progress_bar", "segment")()
+    segment_corpus = _load("tavis_hf.corpus", "segment_corpus", "segment")
+    summary = segment_corpus(
+        args.video, args.output_dir, model=_checked_model(args.model, "segment"), labels=labels, mode=args.mode,
+        fps=args.fps, threshold=args.threshold, temporal=args.temporal, video_column=args.video_column,
+        engine=args.engine, batch_size=args.batch_size, num_workers=args.num_workers, dtype=args.dtype,
+        compile=args.compile, device=args.device, max_duration=args.max_duration, overwrite=args.overwrite,
+        save_masks=args.save_masks, save_overlays=args.save_overlays, videos_per_shard=args.videos_per_shard,
+        progress=not args.no_progress, ray_address=args.ray_address, num_gpus_per_worker=args.num_gpus_per_worker,
+        concurrency=args.concurrency,
+    )  # fmt: skip
+    _print_json(summary)
+    if summary["failed"]:
+        print(f"tavis-hf segment: {summary['failed']} of {summary['videos']} videos failed; see the status=error rows "
+              f"of {args.output_dir}/videos/*.parquet", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def _add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """The options of `segment` on a corpus (a folder, glob, list file, CSV, Parquet table or saved dataset)."""
+    corpus = p.add_argument_group("corpus (VIDEO is a folder, glob, list file, CSV, Parquet table or saved dataset)")
+    corpus.add_argument("--video-column", help="column of a CSV/Parquet table/dataset holding the videos "
+                        "(default: video, path, file, filename or url)")  # fmt: skip
+    corpus.add_argument("--engine", default="local", choices=("local", "ray"),
+                        help="local (worker processes, this machine) or ray (Ray Data, this machine or a cluster)")  # fmt: skip
+    corpus.add_argument("--batch-size", type=int, default=32, help="frames per model forward (default 32)")
+    corpus.add_argument("--num-workers", type=int, help="decode processes per model replica (local engine; "
+                        "default: the CPU cores, at most 8)")  # fmt: skip
+    corpus.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="model dtype (default: its own)")
+    corpus.add_argument("--compile", action="store_true", help="torch.compile the model (GPU only)")
+    corpus.add_argument("--overwrite", action="store_true",
+                        help="replace results of another model or other options in --output-dir")  # fmt: skip
+    corpus.add_argument("--save-masks", action="store_true", help="also write each video's mask PNGs (OUT/files/)")
+    corpus.add_argument("--save-overlays", action="store_true", help="also write each video's overlay (OUT/files/)")
+    corpus.add_argument("--videos-per-shard", type=int, default=16, help="videos per Parquet shard (default 16)")
+    corpus.add_argument("--ray-address", help="Ray cluster: auto or HOST:PORT (default: start a local Ray instance)")
+    corpus.add_argument("--num-gpus-per-worker", type=float, default=0.0, help="GPUs per Ray model actor (default 0)")
+    corpus.add_argument("--concurrency", type=int, help="Ray model actors (default 1)")
 
 
 def _register_segment(subparsers, common_parents) -> None:
@@ -178,7 +278,12 @@ def _register_segment(subparsers, common_parents) -> None:
         description="Segment the sounding objects of a video file with sound; writes masks and an overlay video "
         "to --output-dir and prints a JSON summary.",
     )
-    p.add_argument("video", nargs="?", help="video file with an audio stream")
+    p.add_argument(
+        "video",
+        nargs="?",
+        help="video file with an audio stream, or its http(s) URL; or a corpus: a folder, glob, list file (.txt), CSV, "
+        "Parquet table or saved dataset (writes OUTPUT_DIR/frames/*.parquet and OUTPUT_DIR/videos/*.parquet)",
+    )
     p.add_argument(
         "--example",
         action="store_true",
@@ -209,7 +314,10 @@ def _register_segment(subparsers, common_parents) -> None:
         help="per-frame (independent frames, as the authors evaluate) or tracking (SAM2 memory over 5-s windows; "
         "'clip' is its former name)",
     )
-    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
+    p.add_argument(
+        "--device",
+        help="torch device, e.g. cpu, cuda:0 or mps (default: the best available: cuda, else mps, else cpu)",
+    )
     p.add_argument(
         "--max-duration",
         type=float,
@@ -217,6 +325,7 @@ def _register_segment(subparsers, common_parents) -> None:
         metavar="SECONDS",
         help=f"refuse longer videos (default {DEFAULT_MAX_DURATION:g} s)",
     )
+    _add_corpus_options(p)
     p.set_defaults(handler=_segment)
 
 
@@ -224,6 +333,12 @@ def _register_segment(subparsers, common_parents) -> None:
 def _evaluate(args, extra) -> int:
     dataset_dir = _existing_dir(args.dataset, "dataset")
     _check_at_least(1, {"--limit": args.limit, "--videos-per-batch": args.videos_per_batch})
+    if args.output:
+        _writable_output(args.output, "--output", folder=False)
+        if args.protocol == "listening" and importlib.util.find_spec("matplotlib") is None:
+            raise CLIError("--protocol listening --output draws a chart with matplotlib: pip install 'tavis_hf[demo]'")
+    model = _checked_model(args.model, "evaluate")
+    device = _resolved_device(args.device, "evaluate")
     load_from_disk = _load("datasets", "load_from_disk", "evaluate")
     evaluate_model = _load("tavis_hf.evaluation", "evaluate_model", "evaluate")
     write_record = _load("tavis_hf.evaluation", "write_record", "evaluate")
@@ -237,9 +352,9 @@ def _evaluate(args, extra) -> int:
     if args.limit is not None:
         dataset = dataset.select(range(min(args.limit, dataset.num_rows)))
     record = evaluate_model(
-        args.model, dataset, protocol=args.protocol, videos_per_batch=args.videos_per_batch,
-        shuffle_audio_seed=args.shuffle_audio, device=args.device, progress=not args.no_progress,
-        command=shlex.join(["tavis-hf", *args.argv]),
+        model, dataset, protocol=args.protocol, videos_per_batch=args.videos_per_batch,
+        shuffle_audio_seed=args.shuffle_audio, device=device, progress=not args.no_progress,
+        command=shlex.join(["tavis-hf", *args.argv]), class_scoring=args.class_scoring,
     )  # fmt: skip
     if args.output:
         write_record(record, args.output)
@@ -260,7 +375,18 @@ def _register_evaluate(subparsers, common_parents) -> None:
     p.add_argument("--dataset", required=True, help="dataset folder saved by build-dataset or synth")
     p.add_argument("--split", default="test")
     p.add_argument(
-        "--protocol", default="tavis_release", help="tavis_release (default), avsbench or avss (see tavis_hf.metrics)"
+        "--protocol",
+        default="tavis_release",
+        help="tavis_release (default), avsbench or avss (see tavis_hf.metrics), or listening: the same clips with their "
+        "own, shuffled, silent, white-noise, pink-noise and off-screen sound (tavis_hf.listening; --output also draws "
+        "a chart next to the record), or zero-shot: the unseen classes of an open-vocabulary dataset (build-dataset "
+        "--open-vocabulary; tavis_hf.zero_shot)",
+    )
+    p.add_argument(
+        "--class-scoring",
+        choices=("a2t", "v2t", "mean", "sum"),
+        help="zero-shot protocol: how a query's class is chosen (TavisConfig.avss_class_source; default sum: audio-to-"
+        "text plus image-to-text similarity)",
     )
     p.add_argument("--videos-per-batch", type=int, default=None, help="required by the avsbench protocol")
     p.add_argument("--limit", type=int, help="evaluate only the first N clips (smoke tests)")
@@ -269,17 +395,21 @@ def _register_evaluate(subparsers, common_parents) -> None:
         type=int,
         metavar="SEED",
         help="also score the listening control: every clip given another clip's soundtrack (seeded derangement); "
-        "the record gets shuffled_audio (its metrics and the drop)",
+        "the record gets shuffled_audio (its metrics and the drop). With --protocol listening: the seed of its "
+        "conditions (default 0)",
     )
-    p.add_argument("--device", help="torch device, e.g. cuda:0 (default: CPU)")
-    p.add_argument("--output", help="write the evaluation record (JSON) here")
+    p.add_argument(
+        "--device",
+        help="torch device, e.g. cpu, cuda:0 or mps (default: the best available: cuda, else mps, else cpu)",
+    )
+    p.add_argument("--output", help="write the evaluation record (JSON) here (missing folders are created)")
     p.set_defaults(handler=_evaluate)
 
 
 # ------------------------------------------------------------------------------------------ build-dataset, synth
 def _empty_output_dir(path: str) -> Path:
-    output = Path(path)
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+    output = _writable_output(path, "--output-dir")
+    if output.exists() and any(output.iterdir()):
         raise CLIError(f"output folder {output} is not empty")
     return output
 
@@ -297,6 +427,10 @@ def _build_dataset(args, extra) -> int:
     _check_at_least(1, {"--image-size": args.image_size, "--num-proc": args.num_proc})
     load_avsbench = _load("tavis_hf.data", "load_avsbench", "build-dataset")
     class_names = _load("tavis_hf.data", f"{args.classes.upper()}_CLASSES", "build-dataset")
+    if args.open_vocabulary is not None:
+        split_name = f"{args.classes}-ov" if args.open_vocabulary == "default" else args.open_vocabulary
+        open_vocabulary = _load("tavis_hf.data", "resolve_open_vocabulary_split", "build-dataset")(split_name)
+        open_vocabulary.check_vocabulary(class_names)  # before the build
     if args.no_progress:
         _load("datasets.utils.logging", "disable_progress_bar", "build-dataset")()
     dataset = load_avsbench(
@@ -309,6 +443,8 @@ def _build_dataset(args, extra) -> int:
         class_names=class_names,
         num_proc=args.num_proc,
     )
+    if args.open_vocabulary is not None:
+        dataset = _load("tavis_hf.data", "make_open_vocabulary", "build-dataset")(dataset, open_vocabulary)
     _save_dataset(dataset, output)
     return 0
 
@@ -329,6 +465,16 @@ def _register_build_dataset(subparsers, common_parents) -> None:
     p.add_argument("--splits", default="train,val,test", help="comma-separated splits (default: %(default)s)")
     p.add_argument("--image-size", type=int, help="resize frames and masks to this square size (default: as stored)")
     p.add_argument("--classes", default="avsbench", choices=["avsbench", "synthavs"], help="class vocabulary")
+    p.add_argument(
+        "--open-vocabulary",
+        nargs="?",
+        const="default",
+        metavar="SPLIT",
+        help="the zero-shot split: train/val relabelled to the seen classes (unseen-class pixels become background, "
+        "train clips left without a seen class are dropped), test kept with all classes. SPLIT: avsbench-ov "
+        "(OV-AVSS's 40 seen / 30 unseen classes; the default with --classes avsbench), synthavs-ov (the default with "
+        '--classes synthavs) or a JSON file {"unseen_classes": [...], "source": "..."}',
+    )
     p.add_argument("--num-proc", type=int, help="worker processes")
     p.add_argument("--output-dir", required=True, help="where the DatasetDict is saved (save_to_disk)")
     p.set_defaults(handler=_build_dataset)
@@ -567,6 +713,22 @@ def _read_eval_records(paths: list[str]) -> list[dict]:
     return records
 
 
+def _eval_record_charts(paths: list[str]) -> list[Path]:
+    """The charts the listening records of these files name (`chart`: a PNG next to the record's file)."""
+    charts = []
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        for record in data if isinstance(data, list) else [data]:
+            if isinstance(record, dict) and record.get("chart"):
+                chart = Path(path).parent / Path(record["chart"]).name
+                if not chart.is_file():
+                    raise CLIError(
+                        f"{path} names the chart {record['chart']}, which is not next to it: re-run evaluate"
+                    )
+                charts.append(chart)
+    return charts
+
+
 def _model_folder_card_target(source: Path, repo_id: str) -> bool:
     """Whether `push` renders the card of `source` (a model folder) rather than uploading `source` as it is.
 
@@ -586,6 +748,7 @@ def _model_folder_card_target(source: Path, repo_id: str) -> bool:
 
 
 def _push(args, extra) -> int:
+    import shutil
     import tempfile
 
     from . import hub
@@ -614,12 +777,15 @@ def _push(args, extra) -> int:
         if not is_release:
             folder = Path(args.release_dir) if args.release_dir else Path(tmp) / "release"
             records = _read_eval_records(args.eval_results or [])
+            charts = _eval_record_charts(args.eval_results or [])
             if not (source / "config.json").is_file():
                 raise CLIError(f"{source} is not a saved model folder (no config.json) nor a release folder")
             card = hub.model_card_from_folder(
                 source, repo_id=args.repo_id, eval_records=records, model_name=args.model_name
             )
             hub.build_release_folder(source, folder, card=card, max_shard_size=args.max_shard_size or "5GB")
+            for chart in charts:
+                shutil.copyfile(chart, folder / chart.name)
         plan = hub.publish(
             folder,
             args.repo_id,
@@ -697,6 +863,8 @@ def _card(args, extra) -> int:
         raise CLIError(f"{folder} is not a saved model folder (no config.json)")
     if args.repo_id:
         hub.check_repo_id(args.repo_id)
+    if args.output is not None:
+        _writable_output(args.output, "--output", folder=False)
     card = hub.model_card_from_folder(
         folder,
         repo_id=args.repo_id,
@@ -735,12 +903,12 @@ def _register_card(subparsers, common_parents) -> None:
 # ------------------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The `tavis-hf` argument parser (no heavy imports)."""
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="tavis-hf",
         description="TAViS audio-visual segmentation (ImageBind + SAM2) with the Hugging Face stack.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     common_parents = [_progress_parent()]  # --no-progress, for the commands that show progress bars
     # in the order `tavis-hf --help` lists them
     _register_segment(subparsers, common_parents)
@@ -769,21 +937,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    if extra and not getattr(args, "passthrough", False):
-        parser.parse_args(argv)  # reports the unrecognised arguments (one line, exit 2)
+    if extra and not getattr(args, "passthrough", False):  # one line from the subcommand's parser, exit 2
+        args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.handler(args, extra)
     except CLIError as error:
         message = str(error)
-    except (ValueError, TypeError, LookupError, OSError) as error:  # the library's bad-input errors
-        if os.environ.get("TAVIS_HF_TRACEBACK"):
-            raise
-        message = f"{type(error).__name__}: {error}"
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if os.environ.get("TAVIS_HF_TRACEBACK"):
+            raise
+        message = f"{type(error).__name__}: {error}"
+        if not _is_user_error(error):
+            hint = "this is a bug of tavis-hf: rerun with TAVIS_HF_TRACEBACK=1 and report the traceback"
+            print(f"tavis-hf {args.command}: internal error: {' '.join(message.split())} ({hint})", file=sys.stderr)
+            return 1
     print(f"tavis-hf {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
+
+
+def _is_user_error(error: Exception) -> bool:
+    """Whether `error` reports bad input (`USER_ERRORS`, `LIBRARY_INPUT_ERRORS`) rather than a bug."""
+    names = {f"{cls.__module__}.{cls.__qualname__}" for cls in type(error).__mro__}
+    return isinstance(error, USER_ERRORS) or not names.isdisjoint(LIBRARY_INPUT_ERRORS)
 
 
 if __name__ == "__main__":
