@@ -7,12 +7,16 @@ stays media -> processor -> model -> post-processing inside the pipeline, and th
 
 An output folder holds:
 
-* ``masks/frame_{k:05d}.png``: the sounding-object mask of sampled frame ``k`` (0/255);
+* ``masks/frame_{k:05d}.png``: the sounding-object mask of sampled frame ``k`` (0/255), at the source frame size (the
+  size stored in the video file, also when it was downscaled for the model);
 * ``masks/frame_{k:05d}_{j}_{label}.png``: segment ``j`` of frame ``k`` when it has a label (``"semantic"`` and
   ``"instances"`` modes; the label with characters other than letters, digits, ``-`` and ``_`` replaced by ``_``);
-* ``summary.json``: the dict :func:`segment_video` returns (run settings and one record per frame, paths relative to
-  the folder);
-* ``overlay.mp4``: coloured masks and labels over the whole video at its own frame rate, with its original sound.
+* ``summary.json``: the dict :func:`segment_video` returns (run settings, ``num_frames``,
+  ``num_frames_without_audio`` and one record per frame with its ``has_audio`` flag; paths relative to the folder).
+  A frame without audio (its interval starts at or after the end of the audio stream, see :mod:`tavis_hf.media`) is
+  empty;
+* ``overlay.mp4``: coloured masks and labels over the whole video at its own frame rate and source frame size, with
+  its original sound (the source's audio stream, same codec when mp4 carries it, else AAC at its rate and layout).
 """
 
 from __future__ import annotations
@@ -83,7 +87,8 @@ def mask_file_name(frame_index: int, segment_index: int | None = None, label: st
 def write_frame_masks(result: dict, output_dir: str | os.PathLike) -> dict:
     """Save the masks of one per-frame result as PNG files; return its summary record.
 
-    The record: `{"frame_index", "timestamp", "score", "mask", "segments": [{"label", "score", "mask", "area"}]}`,
+    The record: `{"frame_index", "timestamp", "has_audio", "score", "mask", "segments": [{"label", "score", "mask",
+    "area"}]}`,
     mask paths relative to `output_dir`, `area` the segment's pixel count (an unlabelled segment shares the frame's
     mask file).
     """
@@ -99,8 +104,8 @@ def write_frame_masks(result: dict, output_dir: str | os.PathLike) -> dict:
             segment["mask"].save(output_dir / name)
         area = int((np.asarray(segment["mask"]) > 0).sum())
         segments.append({"label": segment["label"], "score": segment["score"], "mask": name, "area": area})
-    return {"frame_index": k, "timestamp": result["timestamp"], "score": result["score"], "mask": mask_name,
-            "segments": segments}  # fmt: skip
+    return {"frame_index": k, "timestamp": result["timestamp"], "has_audio": result["has_audio"],
+            "score": result["score"], "mask": mask_name, "segments": segments}  # fmt: skip
 
 
 def write_summary(summary: dict, output_dir: str | os.PathLike) -> Path:
@@ -156,6 +161,7 @@ def segment_video(
         "threshold": threshold,
         "temporal": temporal,
         "num_frames": len(results),
+        "num_frames_without_audio": sum(not result["has_audio"] for result in results),
         "overlay": os.path.relpath(overlay, output_dir),
         "seconds": round(time.perf_counter() - start, 3),
         "frames": records,

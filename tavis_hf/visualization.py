@@ -2,7 +2,9 @@
 
 The writers end the data flow (media -> processor -> model -> post-processing -> writers): they read decoded frames
 (:mod:`tavis_hf.media`) and the pipeline's per-frame results, and write pictures or an mp4 through
-:func:`tavis_hf.media.write_video`.
+:func:`tavis_hf.media.write_video`. An overlay video carries its source's own sound (the file's audio stream, copied
+or re-encoded at its rate and channel layout; a dict input's waveform at its rate), and its labels are drawn in a
+font that grows with the frame height (:func:`label_font_size`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ def color_for(label: str | None, labels: Sequence[str | None]) -> np.ndarray:
     return PALETTE[list(labels).index(label) % len(PALETTE)] if label in labels else PALETTE[0]
 
 
+LABEL_FONT_SIZE = 10
+"""Size (px) of the label font on frames up to :data:`LABEL_SCALE_HEIGHT` pixels high."""
+LABEL_SCALE_HEIGHT = 360
+"""Frame height (px) above which the labels (font, swatch, line spacing) grow in proportion to the frame height."""
+
+
+def label_font_size(height: int) -> int:
+    """Font size (px) of the labels on a frame ``height`` pixels high: :data:`LABEL_FONT_SIZE` up to
+    :data:`LABEL_SCALE_HEIGHT`, in proportion above (30 px on 1080p)."""
+    return max(LABEL_FONT_SIZE, round(LABEL_FONT_SIZE * height / LABEL_SCALE_HEIGHT))
+
+
 def draw_overlay(frame: np.ndarray, layers: Sequence[Layer], labels: Sequence[str | None], alpha=0.5) -> np.ndarray:
     """Blend coloured masks and their labels onto an RGB frame.
 
@@ -54,15 +68,18 @@ def draw_overlay(frame: np.ndarray, layers: Sequence[Layer], labels: Sequence[st
         image_layers.append((label, score, mask, color))
     image = Image.fromarray(out.clip(0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
-    y = 4
+    size = label_font_size(height)
+    font = ImageFont.load_default(size=size)
+    unit = size / LABEL_FONT_SIZE  # the legend's layout at 10 px, scaled
+    margin, swatch, line = round(4 * unit), round(8 * unit), round(12 * unit)
+    y = margin
     for label, score, mask, color in image_layers:
         if not mask.any():
             continue
         text = f"{label if label is not None else 'sounding'} {score:.2f}"
-        draw.rectangle([4, y, 12, y + 8], fill=tuple(int(c) for c in color))
-        draw.text((16, y - 2), text, fill=(255, 255, 255), font=font)
-        y += 12
+        draw.rectangle([margin, y, margin + swatch, y + swatch], fill=tuple(int(c) for c in color))
+        draw.text((2 * margin + swatch, y - round(2 * unit)), text, fill=(255, 255, 255), font=font)
+        y += line
     return np.asarray(image)
 
 
@@ -74,6 +91,7 @@ def write_overlay_video(
     fps: float,
     audio: np.ndarray | None = None,
     sampling_rate: int = SAMPLING_RATE,
+    audio_from: str | os.PathLike | None = None,
 ) -> str:
     """Write an H.264/AAC mp4 of frames with coloured masks and labels, the audio muxed back.
 
@@ -84,11 +102,12 @@ def write_overlay_video(
         layers_at (callable): ``layers_at(time_s) -> [(label, score, mask), ...]`` for the frame at ``time_s``.
         labels: all labels, fixing the colours.
         fps (`float`): output frame rate.
-        audio (`np.ndarray` of shape `(N,)`, float32, *optional*): mono soundtrack to mux.
-        sampling_rate (`int`): rate of ``audio``.
+        audio, sampling_rate, audio_from: the soundtrack, as :func:`~tavis_hf.media.write_video` takes it: a waveform
+            (`(N,)` or `(channels, N)`) at ``sampling_rate``, or a media file whose audio stream is copied (e.g. a
+            source's ``original_sound()``).
     """
     drawn = (draw_overlay(frame, layers_at(t), labels) for t, frame in frames)
-    return write_video(path, drawn, fps, audio=audio, sampling_rate=sampling_rate)
+    return write_video(path, drawn, fps, audio=audio, sampling_rate=sampling_rate, audio_from=audio_from)
 
 
 def result_labels(results: Sequence[dict]) -> list[str | None]:
@@ -102,11 +121,13 @@ def result_layers(result: dict) -> list[Layer]:
 
 
 def write_results_overlay(path: str | os.PathLike, video, results: Sequence[dict], sample_fps: float) -> str:
-    """Write the per-frame results of a video over the whole video at its own frame rate, with its soundtrack.
+    """Write the per-frame results of a video over the whole video at its own frame rate and frame size, with its own
+    sound (:meth:`~tavis_hf.media.VideoFile.original_sound`).
 
     Args:
         path: output ``.mp4`` path.
-        video: the opened source (:class:`~tavis_hf.media.VideoFile` or :class:`~tavis_hf.media.VideoArrays`).
+        video: the opened source (:class:`~tavis_hf.media.VideoFile` or :class:`~tavis_hf.media.VideoArrays`); masks of
+            another size than its frames are resized (NEAREST).
         results: the pipeline's results for it (one dict per sampled frame, in order).
         sample_fps (`float`): the rate the results were sampled at; each frame of the video shows the result of the
             sampling interval it falls in.
@@ -118,13 +139,16 @@ def write_results_overlay(path: str | os.PathLike, video, results: Sequence[dict
         return layers[min(max(int(math.floor(t * sample_fps)), 0), len(layers) - 1)]
 
     frames: Iterator[tuple[float, np.ndarray]] = video.iter_frames()
-    return write_overlay_video(path, frames, layers_at, labels, video.info.video_fps, video.soundtrack(), SAMPLING_RATE)
+    return write_overlay_video(path, frames, layers_at, labels, video.info.video_fps, **video.original_sound())
 
 
 __all__ = [
+    "LABEL_FONT_SIZE",
+    "LABEL_SCALE_HEIGHT",
     "PALETTE",
     "color_for",
     "draw_overlay",
+    "label_font_size",
     "result_labels",
     "result_layers",
     "write_overlay_video",

@@ -1,8 +1,15 @@
-"""Helpers shared by the test areas: media made with ffmpeg at test time and the location of the committed fixtures."""
+"""Helpers shared by the test areas: media made with ffmpeg at test time, the location of the committed fixtures and
+a local HTTP server (`serve_folder`, for URL inputs)."""
 
+import contextlib
+import functools
+import http.server
 import importlib.util
+import json
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +25,21 @@ def ffmpeg(*args: str) -> None:
     if FFMPEG is None:
         pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     subprocess.run([FFMPEG, "-v", "error", "-y", *args], check=True)
+
+
+def ffprobe_streams(path) -> dict[str, dict]:
+    """The first stream of each type (`"video"`, `"audio"`) of a media file as ffprobe reports it (codec, size, sample
+    rate, channels), or skip when ffprobe is absent."""
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        pytest.skip("ffprobe is not installed (apt-get install ffmpeg)")
+    entries = "stream=codec_type,codec_name,width,height,sample_rate,channels"
+    out = subprocess.run([ffprobe, "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    streams = {}
+    for stream in json.loads(out)["streams"]:
+        streams.setdefault(stream["codec_type"], stream)
+    return streams
 
 
 def make_video(
@@ -48,3 +70,20 @@ def gradio_media(relative: str) -> Path:
     if not path.is_file():
         pytest.skip(f"gradio does not ship {relative}")
     return path
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve the files of `folder` over HTTP on 127.0.0.1 (a free port) while inside; yields the base URL."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

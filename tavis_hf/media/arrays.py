@@ -35,7 +35,8 @@ class VideoArrays:
     ):
         self.sampling = FrameSampling(fps=fps, window_seconds=window_seconds, frame_offset=frame_offset)
         self.frames = frames_from_array(frames)
-        self.audio = prepare_audio_array(audio, sampling_rate)
+        self.waveform, self.waveform_rate = waveform_array(audio), sampling_rate  # as given, for the overlay
+        self.audio = prepare_audio_array(self.waveform, sampling_rate)
         if len(self.audio) == 0:
             raise MediaError("the audio array is empty")
         num_frames, height, width = self.frames.shape[:3]
@@ -49,7 +50,7 @@ class VideoArrays:
             source_height=height,
             audio_duration=len(self.audio) / SAMPLING_RATE,
             audio_sample_rate=int(sampling_rate),
-            audio_channels=1 if np.ndim(audio) == 1 else int(np.shape(audio)[0]),
+            audio_channels=1 if self.waveform.ndim == 1 else self.waveform.shape[0],
             backend="arrays",
         )
         self.timestamps = [(k + self.sampling.frame_offset) / self.sampling.fps for k in range(num_frames)]
@@ -59,16 +60,11 @@ class VideoArrays:
         return len(self.timestamps)
 
     def windows(self) -> Iterator[VideoWindow]:
-        for indices, start, end in self.sampling.windows(self.num_frames, self.info.audio_duration):
+        for indices, start, end in self.sampling.windows(self.num_frames):
             audio = self.audio[round(start * SAMPLING_RATE) : round(end * SAMPLING_RATE)]
-            yield VideoWindow(
-                frames=self.frames[indices[0] : indices[-1] + 1],
-                timestamps=[self.timestamps[i] for i in indices],
-                frame_indices=indices,
-                audio=audio,
-                start=start,
-                end=end,
-            )
+            frames = self.frames[indices[0] : indices[-1] + 1]
+            has_audio = self.sampling.frames_with_sound(indices, start, len(audio))
+            yield VideoWindow(frames, [self.timestamps[i] for i in indices], indices, audio, has_audio, start, end)
 
     def iter_frames(self) -> Iterator[tuple[float, np.ndarray]]:
         """The given frames, each at the start of its interval (``k / fps``)."""
@@ -77,6 +73,11 @@ class VideoArrays:
     def soundtrack(self) -> np.ndarray:
         """The whole audio as float32 mono at 16 kHz."""
         return self.audio
+
+    def original_sound(self) -> dict:
+        """The keyword arguments of :func:`~tavis_hf.media.write_video` that give a written video the waveform as it
+        was given: its channels at its rate."""
+        return {"audio": self.waveform, "sampling_rate": self.waveform_rate}
 
     def close(self):
         pass
@@ -88,28 +89,35 @@ class VideoArrays:
         self.close()
 
 
+def waveform_array(audio) -> np.ndarray:
+    """A user-given waveform (array-like or tensor of shape `(N,)` or `(channels, N)`, in [-1, 1]) -> float32 array of
+    the same shape; `ValueError` for another shape, channels last, or NaN/infinite values."""
+    if hasattr(audio, "detach"):
+        audio = audio.detach().cpu().numpy()
+    array = np.asarray(audio, dtype=np.float32)
+    if array.ndim == 2 and array.shape[0] > array.shape[1]:
+        raise ValueError(f"audio must be shaped (channels, samples); got {array.shape} (transpose it)")
+    if array.ndim not in (1, 2):
+        raise ValueError(f"audio must be 1-D (samples,) or 2-D (channels, samples); got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("audio contains NaN or infinite values")
+    return array
+
+
 def prepare_audio_array(audio, sampling_rate: int) -> np.ndarray:
     """Raw audio -> float32 mono at 16 kHz.
 
     Args:
-        audio (array-like of shape `(N,)` or `(channels, N)`): the waveform in [-1, 1].
+        audio (array-like of shape `(N,)` or `(channels, N)`): the waveform in [-1, 1] (see :func:`waveform_array`).
         sampling_rate (`int`): its rate in Hz; other rates than 16 kHz are resampled with soxr (high quality).
 
     Multi-channel audio is mixed down by the mean over channels.
     """
-    if hasattr(audio, "detach"):
-        audio = audio.detach().cpu().numpy()
-    array = np.asarray(audio, dtype=np.float32)
+    array = waveform_array(audio)
     if array.ndim == 2:
-        if array.shape[0] > array.shape[1]:
-            raise ValueError(f"audio must be shaped (channels, samples); got {array.shape} (transpose it)")
         array = array.mean(axis=0)
-    if array.ndim != 1:
-        raise ValueError(f"audio must be 1-D (samples,) or 2-D (channels, samples); got shape {array.shape}")
     if not isinstance(sampling_rate, (int, np.integer)) or sampling_rate <= 0:
         raise ValueError(f"sampling_rate must be a positive integer in Hz, got {sampling_rate!r}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("audio contains NaN or infinite values")
     if sampling_rate != SAMPLING_RATE:
         import soxr
 
@@ -138,4 +146,4 @@ def frames_from_array(frames) -> np.ndarray:
     return array
 
 
-__all__ = ["VideoArrays", "frames_from_array", "prepare_audio_array"]
+__all__ = ["VideoArrays", "frames_from_array", "prepare_audio_array", "waveform_array"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator
 
 import numpy as np
 
-from .backends import open_reader
+from .backends import decoding_errors, open_reader
 from .sampling import AVSBENCH_FRAME_OFFSET, DEFAULT_FPS, MAX_FRAME_SIZE, WINDOW_SECONDS, FrameSampling
 from .sources import local_media_path
 from .types import MediaError, MediaInfo, VideoWindow
@@ -31,6 +32,11 @@ class VideoFile:
         frame_offset (`float`, defaults to 15/16): frame position inside its interval (AVSBench).
         max_frame_size (`int` or `None`, defaults to 1024): downscale frames whose long side is larger while decoding.
         backend (`str`, *optional*): ``"torchcodec"`` or ``"pyav"``; default: torchcodec, PyAV if it fails.
+
+    Raises:
+        MediaError: the file cannot be used (see :mod:`tavis_hf.media`); also from :meth:`windows` and
+            :meth:`iter_frames` when a file that opens is damaged or cut short further in (the message names the file,
+            the time reached and the fix).
     """
 
     def __init__(
@@ -62,9 +68,9 @@ class VideoFile:
             height=r.size[1],
             source_width=r.source_size[0],
             source_height=r.source_size[1],
-            audio_duration=r.audio_duration,
-            audio_sample_rate=r.audio_sample_rate,
-            audio_channels=r.audio_channels,
+            audio_duration=r.audio.duration,
+            audio_sample_rate=r.audio.sample_rate,
+            audio_channels=r.audio.channels,
             backend=r.backend,
         )
         self.timestamps = self.sampling.timestamps(r.duration, r.last_frame_time)
@@ -76,19 +82,34 @@ class VideoFile:
 
     def windows(self) -> Iterator[VideoWindow]:
         """Decode the video window by window (frames and audio of one window at a time)."""
-        for indices, start, end in self.sampling.windows(self.num_frames, self.info.audio_duration):
+        for indices, start, end in self.sampling.windows(self.num_frames):
             times = [self.timestamps[i] for i in indices]
-            frames = self._reader.frames_at(times)
-            audio = self._reader.audio_range(start, end)
-            yield VideoWindow(frames=frames, timestamps=times, frame_indices=indices, audio=audio, start=start, end=end)
+            with decoding_errors(self.path, start, end):
+                frames = self._reader.frames_at(times)
+                audio = self._reader.audio.read(start, end)
+            has_audio = self.sampling.frames_with_sound(indices, start, len(audio))
+            yield VideoWindow(frames, times, indices, audio, has_audio, start, end)
 
     def iter_frames(self) -> Iterator[tuple[float, np.ndarray]]:
         """All frames of the video at its own rate as ``(time_s, (H, W, 3) uint8)``, decoded one at a time."""
-        return self._reader.iter_all_frames()
+        frames, reached = self._reader.iter_all_frames(), 0.0
+        while True:
+            with decoding_errors(self.path, reached, self.info.duration):
+                item = next(frames, None)
+            if item is None:
+                return
+            reached = item[0]
+            yield item
 
     def soundtrack(self) -> np.ndarray:
-        """The whole audio stream as float32 mono at 16 kHz (64 kB per second; used to mux overlays)."""
-        return self._reader.audio_range(0.0, self.info.audio_duration)
+        """The whole audio stream, to where decoding ends, as float32 mono at 16 kHz (64 kB per second)."""
+        with decoding_errors(self.path, 0.0, self.info.audio_duration):
+            return self._reader.audio.read(0.0, math.inf)
+
+    def original_sound(self) -> dict:
+        """The keyword arguments of :func:`~tavis_hf.media.write_video` that give a written video this file's own
+        audio stream (its codec, sample rate and channels; see ``audio_from``)."""
+        return {"audio_from": self.path}
 
     def close(self):
         self._stack.close()

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from .types import MediaError
 
 
-def _is_url(source) -> bool:
+def is_url(source) -> bool:
+    """Whether `source` is an ``http(s)`` URL (fetched to a temporary file by :func:`local_media_path`)."""
     return isinstance(source, str) and source.split("://", 1)[0].lower() in ("http", "https")
 
 
@@ -28,7 +29,7 @@ def local_media_path(source: str | os.PathLike | bytes, timeout: float = 30.0) -
                 f.write(source)
             yield path
         return
-    if _is_url(source):
+    if is_url(source):
         with tempfile.TemporaryDirectory(prefix="tavis_media_") as tmp:
             path = os.path.join(tmp, "download")
             try:
@@ -49,4 +50,4 @@ def local_media_path(source: str | os.PathLike | bytes, timeout: float = 30.0) -
     yield path
 
 
-__all__ = ["local_media_path"]
+__all__ = ["is_url", "local_media_path"]

@@ -22,9 +22,10 @@ class MediaInfo:
         video_fps (`float`): average frame rate of the video stream.
         width, height (`int`): frame size in pixels as decoded (after the ``max_frame_size`` downscale).
         source_width, source_height (`int`): frame size stored in the file.
-        audio_duration (`float`): audio stream duration in seconds.
+        audio_duration (`float`): audio stream duration in seconds as the container states it (AVI often states the
+            container's instead); the windows and their ``has_audio`` flags go by the decoded audio, not by this.
         audio_sample_rate (`int`), audio_channels (`int`): the audio stream as stored in the file.
-        backend (`str`): ``"torchcodec"`` or ``"pyav"``.
+        backend (`str`): ``"torchcodec"``, ``"pyav"`` or ``"arrays"`` (:class:`~tavis_hf.media.VideoArrays`).
     """
 
     duration: float
@@ -47,7 +48,10 @@ class VideoWindow:
         frames (`np.ndarray` of shape `(T, H, W, 3)`, uint8): the sampled RGB frames.
         timestamps (`list[float]`): display time of each frame in seconds (after clamping to the stream).
         frame_indices (`list[int]`): index of each frame among all sampled frames of the video (0-based).
-        audio (`np.ndarray` of shape `(N,)`, float32): mono 16-kHz audio of the window.
+        audio (`np.ndarray` of shape `(N,)`, float32): mono 16-kHz audio of the window (shorter than its span where
+            the audio stream ends).
+        has_audio (`list[bool]`): whether each frame has sound: the audio reaches at least
+            :data:`~tavis_hf.media.sampling.MIN_SOUND_SAMPLES` past the start of its interval ``k / fps``.
         start, end (`float`): the window's audio span in seconds.
         sampling_rate (`int`): always :data:`SAMPLING_RATE`.
     """
@@ -56,6 +60,7 @@ class VideoWindow:
     timestamps: list[float]
     frame_indices: list[int]
     audio: np.ndarray
+    has_audio: list[bool]
     start: float
     end: float
     sampling_rate: int = SAMPLING_RATE

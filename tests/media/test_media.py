@@ -1,6 +1,7 @@
 """tavis_hf.media: containers, frame/window sampling, audio conversion, bad inputs, the plain video writer."""
 
 import math
+import re
 import tracemalloc
 
 import numpy as np
@@ -20,7 +21,7 @@ def test_sampling_plan_follows_avsbench():
     assert plan.num_frames(0.4) == 1  # shorter than one interval: still one frame
     assert plan.timestamps(5.0, 4.96) == [0.9375, 1.9375, 2.9375, 3.9375, 4.9375]
     assert plan.timestamps(2.5, 2.46)[-1] == 2.46  # clamped to the last frame
-    assert plan.window_span(1, 12.3) == (5.0, 10.0) and plan.window_span(2, 12.3) == (10.0, 12.3)
+    assert plan.window_span(1) == (5.0, 10.0) and plan.window_span(2) == (10.0, 15.0)  # cut where the audio ends
     two_fps = FrameSampling(fps=2.0)
     assert two_fps.frames_per_window == 10 and two_fps.timestamps(1.0, 0.96) == [0.46875, 0.96]
     with pytest.raises(ValueError, match="fps"):
@@ -176,3 +177,74 @@ def test_write_video_round_trip(tmp_path):
         assert len(container.streams.video) == 1 and not container.streams.audio
     with pytest.raises(MediaError, match="no frames"):
         write_video(tmp_path / "empty.mp4", [], fps=1.0)
+
+
+@pytest.mark.parametrize("backend", ["torchcodec", "pyav"])
+def test_cut_short_file_fails_with_one_clear_error(tmp_path, backend):
+    """A file that opens but ends mid-stream (its first 60%, the index at the front): a MediaError naming the file,
+    the time reached and the fix from windows(), not the decoder's own error."""
+    whole, cut = tmp_path / "whole.mp4", tmp_path / "cut.mp4"
+    ffmpeg("-t", "6", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "6", "-f", "lavfi", "-i",
+           "sine=frequency=440:sample_rate=16000", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(whole))  # fmt: skip
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(0.6 * len(data))])
+    message = r"cut\.mp4' could not be decoded at \d+\.\d\d-\d+\.\d\d s .*cut short; download it again, or re-encode"
+    with VideoFile(cut, backend=backend) as video:
+        with pytest.raises(MediaError, match=message):
+            list(video.windows())
+        try:  # the overlay's pass: stops after the frames that are there, or the same error
+            assert 0 < sum(1 for _ in video.iter_frames()) < 6 * 25
+        except MediaError as error:
+            assert re.search(message, str(error))
+
+
+@pytest.mark.parametrize("name,image_format", [("photo.mp4", "PNG"), ("photo.jpg", "JPEG")])
+def test_still_image_is_not_a_video(tmp_path, name, image_format):
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(tmp_path / name, format=image_format)
+    with pytest.raises(MediaError, match="is a still image .*, not a video") as error:
+        VideoFile(tmp_path / name)
+    assert "audio stream" not in str(error.value)
+
+
+TORCHCODEC_LOAD_FAILURE = """Could not load libtorchcodec. Likely causes:
+          1. FFmpeg is not properly installed in your environment.
+[start of libtorchcodec loading traceback]
+FFmpeg version 8:
+Traceback (most recent call last):
+OSError: libavutil.so.60: cannot open shared object file: No such file or directory
+[end of libtorchcodec loading traceback]."""
+
+
+def test_torchcodec_without_ffmpeg_falls_back_to_pyav_with_one_line(clip_mp4, monkeypatch, caplog, capfd):
+    """torchcodec failing to load FFmpeg's libraries at import (as it does without a system FFmpeg): PyAV decodes,
+    and one warning line is logged for the whole process, with no traceback."""
+    import importlib.abc
+    import logging
+    import sys
+
+    from tavis_hf.media import backends
+
+    class TorchcodecWithoutFFmpeg(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] == "torchcodec":
+                raise RuntimeError(TORCHCODEC_LOAD_FAILURE)
+            return None
+
+    for name in [name for name in sys.modules if name.split(".")[0] == "torchcodec"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [TorchcodecWithoutFFmpeg(), *sys.meta_path])
+    backends.torchcodec_decoders.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="tavis_hf.media"):
+            for _ in range(2):
+                with VideoFile(clip_mp4) as video:
+                    assert video.info.backend == "pyav" and next(video.windows()).frames.shape[0] == 5
+    finally:
+        backends.torchcodec_decoders.cache_clear()
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert "Could not load libtorchcodec" in warnings[0] and "install FFmpeg" in warnings[0]
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.out + captured.err + caplog.text

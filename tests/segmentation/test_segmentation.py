@@ -36,9 +36,9 @@ def test_files_equal_the_pipeline_results(segmenter, clip_mp4, tmp_path, monkeyp
     drawn = []
     write_video = visualization.write_video
 
-    def record(path, frames, fps, audio=None, sampling_rate=16000):
-        drawn.append(([np.array(frame) for frame in frames], fps, audio))
-        return write_video(path, iter(drawn[-1][0]), fps, audio=audio, sampling_rate=sampling_rate)
+    def record(path, frames, fps, **sound):
+        drawn.append(([np.array(frame) for frame in frames], fps, sound))
+        return write_video(path, iter(drawn[-1][0]), fps, **sound)
 
     monkeypatch.setattr(visualization, "write_video", record)
     out = tmp_path / "out"
@@ -48,8 +48,8 @@ def test_files_equal_the_pipeline_results(segmenter, clip_mp4, tmp_path, monkeyp
     assert summary["labels"] == segmenter.vocabulary(params.get("labels"))
     assert summary["temporal"] == params.get("temporal", "per-frame") and summary["mode"] == params["mode"]
     for record, result in zip(summary["frames"], expected):
-        assert (record["frame_index"], record["timestamp"], record["score"]) == (
-            result["frame_index"], result["timestamp"], result["score"]
+        assert (record["frame_index"], record["timestamp"], record["score"], record["has_audio"]) == (
+            result["frame_index"], result["timestamp"], result["score"], result["has_audio"]
         )  # fmt: skip
         assert np.array_equal(np.asarray(Image.open(out / record["mask"])), np.asarray(result["mask"]))
         assert [(s["label"], s["score"]) for s in record["segments"]] == [
@@ -59,8 +59,9 @@ def test_files_equal_the_pipeline_results(segmenter, clip_mp4, tmp_path, monkeyp
             mask = np.asarray(segment["mask"])
             assert np.array_equal(np.asarray(Image.open(out / written["mask"])), mask)
             assert written["area"] == int((mask > 0).sum())
-    (app_frames, app_fps, app_audio), (frames, fps, audio) = drawn
-    assert len(app_frames) == len(frames) == 70 and app_fps == fps and np.array_equal(app_audio, audio)
+    (app_frames, app_fps, app_sound), (frames, fps, sound) = drawn
+    assert len(app_frames) == len(frames) == 70 and app_fps == fps
+    assert app_sound == sound and sound["audio_from"] == str(clip_mp4)  # the file's own audio stream
     assert all(np.array_equal(a, b) for a, b in zip(app_frames, frames))
     assert (out / "overlay.mp4").stat().st_size > 0
     assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(summary))
@@ -124,12 +125,14 @@ def test_real_recorded_media_end_to_end(which, segmenter, tmp_path):
     assert Image.open(tmp_path / "out" / summary["frames"][0]["mask"]).size == (480, 270)
 
 
-PIPELINE_STAGES = {"_sanitize_parameters", "preprocess", "_forward", "postprocess"}
-"""The pipeline's stage methods: transformers calls them; other code uses `__call__` or `iter_frame_results`."""
+PIPELINE_STAGES = {"_sanitize_parameters", "_forward"}
+"""The pipeline's private stage methods: transformers calls them; other code uses `__call__`, `iter_frame_results`
+or the public stages with their documented chunk dicts (`stage_parameters`, `preprocess`, `forward`/`forward_batch`,
+`postprocess`: the corpus engine batches frames across videos with them)."""
 
 
 def test_no_code_calls_the_pipeline_stages():
-    """Outside the pipeline's own module nothing calls a stage method on another object (`self.` and `super().` calls
+    """Outside the pipeline's own module nothing calls a private stage method on another object (`self.` and `super().` calls
     are a class's own business: the image processor's `super().preprocess`, the audio cache's `self._forward`)."""
     files = [p for folder in ("tavis_hf", "demo", "examples", "benchmarks") for p in (REPO / folder).rglob("*.py")]
     pipeline_module = REPO / "tavis_hf" / "pipelines" / "audio_visual_segmentation.py"

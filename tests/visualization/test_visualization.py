@@ -100,3 +100,20 @@ def test_results_overlay_maps_times_to_sampling_intervals(tmp_path, fps):
     assert len(decoded) == 3
     for k, frame in enumerate(decoded):  # VideoArrays gives frame k at k / fps: interval k (below the legend)
         assert frame[50, 20 * k + 10, 0] > frame[50, (20 * k + 30) % 60, 0] + 30
+
+
+def test_label_text_grows_with_the_frame_size():
+    """The legend (swatch and label text) is drawn in proportion to the frame height: readable on 1080p."""
+    from tavis_hf.visualization import label_font_size
+
+    def legend_box(height: int, width: int) -> tuple[int, int]:
+        frame = np.zeros((height, width, 3), dtype=np.uint8)
+        mask = np.zeros((height, width), dtype=bool)
+        mask[-2:, -2:] = True  # a speck in the far corner, away from the legend
+        drawn = draw_overlay(frame, [("guitar", 0.87, mask)], ["guitar"])[: height // 2, : width // 2]
+        rows, cols = np.nonzero(drawn.any(axis=-1))
+        return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+    (small_h, small_w), (large_h, large_w) = legend_box(180, 320), legend_box(1080, 1920)
+    assert label_font_size(1080) >= 2.5 * label_font_size(180)
+    assert large_h >= 2.5 * small_h and large_w >= 2.5 * small_w
