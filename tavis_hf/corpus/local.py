@@ -3,7 +3,8 @@
 Each replica gets a share of the videos and a `torch.utils.data.DataLoader` over :class:`DecodedVideos`, an
 `IterableDataset` whose workers (`num_workers` processes) each decode their own videos with the pipeline's
 `open_source` / `preprocess` (:func:`~tavis_hf.corpus.steps.decoded_items`) while the replica's model runs the batches
-(:class:`~tavis_hf.corpus.steps.FrameBatcher`). Replicas run in threads (one per device).
+(:class:`~tavis_hf.corpus.steps.FrameBatcher`). Replicas run in threads (one per device). A CPU replica leaves the
+decode workers their cores: its torch threads are at most the CPU count minus the workers (at least 1).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from .job import CorpusJob, ResultSink
@@ -52,9 +54,15 @@ def run_replica(segmenter, videos: list[str], job: CorpusJob, sink: ResultSink, 
             job.write_files(segmenter, row, results)
             sink.add(row, frame_rows)
 
-    for item in loader:
-        record(batcher.add(item))
-    record(batcher.flush())
+    threads = torch.get_num_threads()
+    if segmenter.device.type == "cpu" and loader.num_workers:  # the decode workers share the CPU cores
+        torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - loader.num_workers)))
+    try:
+        for item in loader:
+            record(batcher.add(item))
+        record(batcher.flush())
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_local(segmenters: list, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int) -> None:
