@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .devices import resolve_device
 from .media import DEFAULT_FPS
+from .model_sources import check_model_source, hub_loading_errors
 from .models.tavis import canonical_temporal
 from .pipelines import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline
 
@@ -46,7 +48,11 @@ def load_segmenter(model=None, device=None) -> AudioVisualSegmentationPipeline:
     Args:
         model: a model folder or Hub id, a ready [`AudioVisualSegmentationPipeline`] (returned as it is), or `None`
             for the package's embedded default model ([`DEFAULT_MODEL_DIR`]; `FileNotFoundError` if it is absent).
-        device: torch device for the model.
+        device: torch device for the model; default: the best available ([`tavis_hf.devices.resolve_device`]).
+
+    Raises:
+        FileNotFoundError, NotADirectoryError, ValueError: no such model folder, a folder that is not a TAViS model
+            ([`tavis_hf.model_sources.check_model_source`]), or a device this machine does not have.
     """
     if isinstance(model, AudioVisualSegmentationPipeline):
         return model
@@ -58,7 +64,10 @@ def load_segmenter(model=None, device=None) -> AudioVisualSegmentationPipeline:
                 f"no default model is shipped yet (expected at {DEFAULT_MODEL_DIR}); pass a model folder or Hub id"
             )
         model = str(DEFAULT_MODEL_DIR)
-    return pipeline("audio-visual-segmentation", model=str(model), device=device)
+    model = check_model_source(model)
+    device = resolve_device(device)
+    with hub_loading_errors(model):
+        return pipeline("audio-visual-segmentation", model=model, device=device)
 
 
 def segment_frames(segmenter: AudioVisualSegmentationPipeline, video, *, progress: bool = True, **params) -> list[dict]:

@@ -4,8 +4,9 @@
         --bpe-path bpe_simple_vocab_16e6.txt.gz --output-dir imagebind-huge-hf
 
 writes `config.json`, `model.safetensors` (vision, text and audio towers, fp32, ~4.3 GB), the tokenizer files and
-`preprocessor_config.json` (audio feature extractor). The checkpoint is read with `torch.load(weights_only=True,
-mmap=True)`. ImageBind's weights are CC BY-NC-SA 4.0: the converted folder inherits that licence (non-commercial,
+`preprocessor_config.json` (audio feature extractor). The checkpoint is read without running code
+(`load_checkpoint_state_dict`: a `.safetensors` file or `torch.load(weights_only=True)`, memory-mapped; a pickle with
+other objects is refused with the way to re-save it; bad input is one line on stderr). ImageBind's weights are CC BY-NC-SA 4.0: the converted folder inherits that licence (non-commercial,
 share-alike); do not publish it under other terms.
 
 Key mapping (official -> this package):
@@ -28,17 +29,30 @@ of the depth, thermal and IMU modalities (`ignore_modalities`).
 import argparse
 import math
 import os
+import pickle
 import re
-from collections.abc import Iterable, Mapping
+import sys
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 
 from .configuration_imagebind import ImageBindConfig
 from .feature_extraction_imagebind import ImageBindAudioFeatureExtractor
 from .modeling_imagebind import ImageBindModel
 from .tokenization_imagebind import build_imagebind_tokenizer, load_bpe_merges
 
-__all__ = ["DEFAULT_IGNORED_MODALITIES", "convert_imagebind_state_dict", "main"]
+__all__ = [
+    "DEFAULT_IGNORED_MODALITIES",
+    "checkpoint_mismatch_error",
+    "convert_imagebind_state_dict",
+    "load_checkpoint_state_dict",
+    "main",
+    "run_converter",
+]
 
 DEFAULT_IGNORED_MODALITIES = ("depth", "thermal", "imu")
 _TOWERS = {"vision": "vision_model", "text": "text_model", "audio": "audio_model"}
@@ -91,6 +105,88 @@ _KEPT_DIMS = {
     "modality_preprocessors.audio.cls_token": 1,
     "modality_preprocessors.audio.pos_embedding_helper.pos_embed": 2,
 }
+
+
+_SHOWN_KEYS = 5
+"""Keys listed in a mismatch error for each kind of problem (the rest are counted)."""
+
+
+def load_checkpoint_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The flat state dict in the checkpoint file `path`, read without running any code: a `.safetensors` file, or a
+    PyTorch checkpoint read with `torch.load(weights_only=True)` (memory-mapped when it is a zip archive).
+
+    Raises:
+        FileNotFoundError, IsADirectoryError: no such file, or a folder.
+        ValueError: not a checkpoint (random bytes, text, a truncated file); a pickle holding Python objects besides
+            tensors (refused: loading it would run arbitrary code; the message says how to re-save a trusted one);
+            not a flat mapping of names to tensors.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such checkpoint file: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"checkpoint {path} is a folder; give the checkpoint file (.pth or .safetensors)")
+    kind = "safetensors file" if path.suffix == ".safetensors" else "PyTorch checkpoint (a zip archive of torch.save)"
+    if path.suffix != ".safetensors" and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a {kind}; give the authors' .pth file (or a .safetensors file)")
+    try:
+        state = load_file(path) if path.suffix == ".safetensors" else _load_weights_only(path)
+    except pickle.UnpicklingError as error:
+        if "unsupported global" not in str(error).lower():
+            raise ValueError(f"{path} is not a readable {kind} ({_first_line(error)})") from error
+        raise ValueError(
+            f"{path} holds pickled Python objects besides tensors: only safetensors or weights-only (tensor-only) "
+            "checkpoints are accepted, because loading pickles runs arbitrary code. If you trust the file, keep its "
+            f"tensors and convert the result: python -c \"import torch; sd = torch.load('{path}', weights_only=False); "
+            f"torch.save({{k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}}, '{path.stem}-weights.pth')\""
+        ) from error
+    except (RuntimeError, EOFError, KeyError, SafetensorError) as error:
+        raise ValueError(f"{path} is not a readable {kind} ({_first_line(error)}); is the file complete?") from error
+    if not isinstance(state, Mapping):
+        raise ValueError(f"{path} does not hold a state dict (got {type(state).__name__})")
+    foreign = next(((key, value) for key, value in state.items() if not isinstance(value, torch.Tensor)), None)
+    if foreign is not None:
+        key, value = foreign
+        raise ValueError(
+            f"{path} is not a flat state dict: its entry {key!r} is a {type(value).__name__}, not a tensor (if the "
+            f"weights are under it, save checkpoint[{key!r}] alone with torch.save)"
+        )
+    return dict(state)
+
+
+def _load_weights_only(path: Path):
+    """`torch.load` that runs no code (tensors and plain containers only), memory-mapped."""
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def checkpoint_mismatch_error(what: str, missing: list[str], unexpected: list[str], mismatched: list[str]):
+    """The `ValueError` for a state dict that does not fit the model: each kind of problem counted, with its first
+    keys (`missing (2): ['a', 'b']`, `unexpected (40): ['c', ... 39 more]`)."""
+
+    def shown(keys: list[str]) -> str:
+        listed = repr(keys[:_SHOWN_KEYS])
+        return listed if len(keys) <= _SHOWN_KEYS else f"{listed[:-1]}, ... {len(keys) - _SHOWN_KEYS} more]"
+
+    return ValueError(
+        f"{what} checkpoint does not match the configuration:\n"
+        f"  missing ({len(missing)}): {shown(missing)}\n  unexpected ({len(unexpected)}): {shown(unexpected)}\n"
+        f"  shape mismatches ({len(mismatched)}): {shown(mismatched)}"
+    )
+
+
+def run_converter(main: Callable[[], object], converter_help: str) -> None:
+    """Run a converter's `main` as a command (`python -m ...`): bad input (`ValueError`, `OSError`) is one line on
+    stderr, `<converter>: error: <message> (<converter_help>)`, and exit status 2, never a traceback."""
+    try:
+        main()
+    except (ValueError, OSError) as error:
+        name = Path(sys.argv[0]).stem
+        print(f"{name}: error: {' '.join(str(error).split())} ({converter_help})", file=sys.stderr)
+        sys.exit(2)
 
 
 def _drop_leading_ones(value: torch.Tensor, kept_dims: int) -> torch.Tensor:
@@ -174,11 +270,7 @@ def convert_imagebind_state_dict(
         if converted[key].shape != reference[key].shape
     ]
     if missing or unexpected or mismatched:
-        raise ValueError(
-            "ImageBind checkpoint does not match the configuration:\n"
-            f"  missing ({len(missing)}): {missing}\n  unexpected ({len(unexpected)}): {unexpected}\n"
-            f"  shape mismatches ({len(mismatched)}): {mismatched}"
-        )
+        raise checkpoint_mismatch_error("ImageBind", missing, unexpected, mismatched)
     return converted
 
 
@@ -191,12 +283,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     config = ImageBindConfig.from_json_file(args.config) if args.config else ImageBindConfig.imagebind_huge()
+    official = load_checkpoint_state_dict(args.checkpoint)
     # The text vocabulary is 256 byte symbols, the same with "</w>", the merges and 2 special tokens.
     merges = load_bpe_merges(args.bpe_path, num_merges=config.text_config.vocab_size - 2 * 256 - 2)
-    official = torch.load(args.checkpoint, map_location="cpu", weights_only=True, mmap=True)
-    if not isinstance(official, Mapping):
-        raise ValueError(f"{args.checkpoint} does not hold a state dict (got {type(official).__name__}).")
-    state_dict = convert_imagebind_state_dict(official, config)
+    try:
+        state_dict = convert_imagebind_state_dict(official, config)
+    except ValueError as error:
+        raise ValueError(f"{args.checkpoint}: {error} (is it the authors' imagebind_huge.pth?)") from error
     with torch.device("meta"):
         model = ImageBindModel(config)
     model.load_state_dict(state_dict, strict=True, assign=True)
@@ -208,4 +301,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_converter(main, "see python -m tavis_hf.models.imagebind.convert_imagebind --help")

@@ -231,6 +231,10 @@ class ImageBindAudioFeatureExtractor(SequenceFeatureExtractor):
             raise TypeError(f"Unexpected arguments: {sorted(kwargs)}.")
         if sampling_rate is None:
             raise ValueError(f"Pass sampling_rate (the rate of raw_speech; ImageBind uses {self.sampling_rate} Hz).")
+        if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, float, np.number)):
+            raise TypeError(f"sampling_rate must be a number of samples per second, e.g. 16000; got {sampling_rate!r}.")
+        if not 0 < sampling_rate < float("inf"):
+            raise ValueError(f"sampling_rate must be a positive number of samples per second; got {sampling_rate}.")
         num_clips = self.clips_per_video if num_clips is None else num_clips
         if num_clips < 1:
             raise ValueError(f"num_clips must be >= 1; got {num_clips}.")

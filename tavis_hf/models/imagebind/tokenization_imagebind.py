@@ -42,9 +42,17 @@ def clean_imagebind_text(text: str) -> str:
 
 def load_bpe_merges(bpe_path: str | os.PathLike, num_merges: int = IMAGEBIND_NUM_MERGES) -> list[tuple[str, str]]:
     """Read the first `num_merges` merges (after the header line) of a gzipped CLIP BPE file such as the authors'
-    `bpe_simple_vocab_16e6.txt.gz`."""
-    with gzip.open(bpe_path, "rt", encoding="utf-8") as handle:
-        lines = handle.read().split("\n")
+    `bpe_simple_vocab_16e6.txt.gz`. A missing file is a `FileNotFoundError`, one that is not gzipped UTF-8 text a
+    `ValueError`, both naming it."""
+    if not os.path.isfile(bpe_path):
+        raise FileNotFoundError(f"no such BPE vocabulary file: {bpe_path} (ImageBind's bpe_simple_vocab_16e6.txt.gz)")
+    try:
+        with gzip.open(bpe_path, "rt", encoding="utf-8") as handle:
+            lines = handle.read().split("\n")
+    except (gzip.BadGzipFile, EOFError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"{bpe_path} is not a gzipped BPE vocabulary ({error}); give bpe_simple_vocab_16e6.txt.gz"
+        ) from error
     merges = [tuple(line.split()) for line in lines[1 : num_merges + 1]]
     if len(merges) != num_merges or any(len(merge) != 2 for merge in merges):
         raise ValueError(f"{bpe_path} does not hold {num_merges} two-symbol BPE merges after its header line.")

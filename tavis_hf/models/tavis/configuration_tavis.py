@@ -97,6 +97,10 @@ TEMPORAL_MODES = ("per-frame", "tracking")
 """How frames are decoded: each on its own (`"per-frame"`, the authors' evaluation) or tracked through SAM2's memory
 over a window of frames (`"tracking"`)."""
 
+AVSS_CLASS_SOURCES = ("a2t", "v2t", "mean", "sum")
+"""Rules for a query's class distribution (`TavisConfig.avss_class_source`): softmax of the audio-to-text logits, of
+the image-to-text logits, the mean of both softmaxes, or the softmax of both logits summed (coefficient 1)."""
+
 _TEMPORAL_ALIASES = {"clip": "tracking"}  # the name of "tracking" before 0.2, kept loadable
 
 
@@ -187,8 +191,11 @@ class TavisConfig(PreTrainedConfig):
             sigma (default: OpenCV rule from the kernel size, 11.6 for 75).
         avss_assembly (`str`, defaults to `"soft"`): *fidelity flag* (not released). How the semantic map is built
             from the object masks and class distributions (`"soft"` or `"hard"`, docs/fidelity.md §2.9).
-        avss_class_source (`str`, defaults to `"mean"`): class distribution used for AVSS: `"a2t"`, `"v2t"` or
-            `"mean"` of both (v2t needs highlight images, i.e. one extra ImageBind vision pass per query).
+        avss_class_source (`str`, defaults to `"mean"`): class distribution used for AVSS: `"a2t"`, `"v2t"`,
+            `"mean"` of both, or `"sum"`: the softmax of the audio-to-text plus image-to-text logits (text similarity
+            of the audio and of the image embedding added with coefficient 1, the zero-shot rule of
+            `tavis_hf.zero_shot`); v2t, mean and sum need highlight images, i.e. one extra ImageBind vision pass per
+            query.
         background_class_weight (`float`, defaults to 0.1): CE weight of class 0.
         loss_weight_* (`float`): weights of the seven loss terms (a2t 0.5, i2t 0.5, object_bce 1, object_iou 1,
             a2pt 0.3, binary_bce 1, binary_iou 1), and of the eighth, `loss_weight_binary_presence` (defaults to 0,
@@ -274,7 +281,7 @@ class TavisConfig(PreTrainedConfig):
             "temporal": TEMPORAL_MODES,
             "highlight_blur": ("box", "gaussian"),
             "avss_assembly": ("soft", "hard"),
-            "avss_class_source": ("a2t", "v2t", "mean"),
+            "avss_class_source": AVSS_CLASS_SOURCES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -318,6 +325,20 @@ class TavisConfig(PreTrainedConfig):
             else:
                 PreTrainedConfig.update_from_string(target, f"{name}={value}")
         self.temporal = _TEMPORAL_ALIASES.get(self.temporal, self.temporal)
+
+    @classmethod
+    def get_config_dict(cls, pretrained_model_name_or_path, **kwargs):
+        """[`PretrainedConfig.get_config_dict`] that refuses another model's config: `TavisConfig.from_pretrained` and
+        `TavisModel.from_pretrained` of a folder or repository whose `model_type` is not `"tavis"` raise a
+        `ValueError` naming it and the type found (transformers would only warn, then fail on a missing field)."""
+        config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
+        found = config_dict.get("model_type")
+        if found is not None and found != cls.model_type:
+            raise ValueError(
+                f"{pretrained_model_name_or_path} holds a {found!r} model (config.json model_type), not a TAViS model "
+                f"({cls.model_type!r}); load it with its own class, e.g. AutoModel.from_pretrained"
+            )
+        return config_dict, kwargs
 
     @property
     def num_prompts(self) -> int:
@@ -424,4 +445,11 @@ class TavisConfig(PreTrainedConfig):
         return cls(**{**defaults, **kwargs})
 
 
-__all__ = ["AVSBENCH_CLASSES", "TEMPORAL_MODES", "TavisConfig", "canonical_temporal", "sam2_video_config_dict"]
+__all__ = [
+    "AVSBENCH_CLASSES",
+    "AVSS_CLASS_SOURCES",
+    "TEMPORAL_MODES",
+    "TavisConfig",
+    "canonical_temporal",
+    "sam2_video_config_dict",
+]

@@ -6,8 +6,10 @@
 
 writes `config.json` (the authors'-release fidelity flags), sharded `model*.safetensors` and, with `--bpe-path`, the
 `TavisProcessor` (frame views, ImageBind audio clips, ImageBind tokenizer built from that BPE file). The checkpoint is
-read with `torch.load(weights_only=True, mmap=True)`. `--remote-code` also copies the model code into the folder
-(`save_remote_code`) so that `AutoModel.from_pretrained(folder, trust_remote_code=True)` works without `tavis_hf`.
+read without running code (`load_checkpoint_state_dict`: a `.safetensors` file or `torch.load(weights_only=True)`; a
+pickle with other objects is refused with the way to re-save it). `--remote-code` also copies the model code into the
+folder (`save_remote_code`) so that `AutoModel.from_pretrained(folder, trust_remote_code=True)` works without
+`tavis_hf`. Bad input (a missing, damaged or foreign file) is one line on stderr and exit status 2.
 
 Key map (docs/fidelity.md §6):
 - SAM2 keys (`image_encoder.trunk/neck`, `sam_prompt_encoder`, `sam_mask_decoder`, `memory_*`, …) -> `sam2.*` with the
@@ -36,7 +38,12 @@ import torch
 from accelerate import init_empty_weights
 from huggingface_hub import save_torch_state_dict
 
-from ..imagebind.convert_imagebind import convert_imagebind_state_dict
+from ..imagebind.convert_imagebind import (
+    checkpoint_mismatch_error,
+    convert_imagebind_state_dict,
+    load_checkpoint_state_dict,
+    run_converter,
+)
 from ..imagebind.tokenization_imagebind import load_bpe_merges
 from .configuration_tavis import TavisConfig
 from .modeling_tavis import TavisModel
@@ -204,11 +211,7 @@ def convert_tavis_state_dict(official_state_dict: Mapping[str, torch.Tensor], co
         if converted[key].shape != reference[key]
     ]
     if missing or unexpected or mismatched:
-        raise ValueError(
-            "TAViS checkpoint does not match the configuration:\n"
-            f"  missing ({len(missing)}): {missing}\n  unexpected ({len(unexpected)}): {unexpected}\n"
-            f"  shape mismatches ({len(mismatched)}): {mismatched}"
-        )
+        raise checkpoint_mismatch_error("TAViS", missing, unexpected, mismatched)
     return converted
 
 
@@ -221,12 +224,20 @@ def convert_tavis_checkpoint(
 ) -> TavisConfig:
     """Convert `checkpoint_path` (a flat official state dict) to a Hugging Face folder at `output_dir`.
 
-    `config` defaults to [`TavisConfig.release`]. Returns the config written."""
+    `config` defaults to [`TavisConfig.release`]. Returns the config written. The file is read without running code
+    ([`load_checkpoint_state_dict`]: safetensors or a weights-only `.pth`); a file that is not such a checkpoint, or
+    whose keys do not fit `config`, is a `ValueError` naming it."""
     config = TavisConfig.release() if config is None else config
-    official = torch.load(checkpoint_path, map_location="cpu", weights_only=True, mmap=True)
-    if not isinstance(official, Mapping):
-        raise ValueError(f"{checkpoint_path} does not hold a state dict (got {type(official).__name__})")
-    state_dict = convert_tavis_state_dict(official, config)
+    official = load_checkpoint_state_dict(checkpoint_path)
+    try:
+        state_dict = convert_tavis_state_dict(official, config)
+    except ValueError as error:
+        raise ValueError(
+            f"{checkpoint_path}: {error} (is it an authors' TAViS checkpoint, S4, MS3 or V2? ImageBind's own "
+            "imagebind_huge.pth converts with `tavis-hf convert --kind imagebind`)"
+        ) from error
+    num_merges = config.imagebind_config.text_config.vocab_size - 2 * 256 - 2
+    merges = None if bpe_path is None else load_bpe_merges(bpe_path, num_merges=num_merges)  # before writing
     os.makedirs(output_dir, exist_ok=True)
     config.save_pretrained(output_dir)
     save_torch_state_dict(
@@ -235,16 +246,9 @@ def convert_tavis_checkpoint(
         max_shard_size=max_shard_size,
         metadata={"format": "pt"},
     )
-    if bpe_path is not None:
-        _save_processor(output_dir, bpe_path, config)
+    if merges is not None:  # the TavisProcessor: frame views per `config`, ImageBind audio clips and tokenizer
+        TavisProcessor.from_tavis_config(config, merges).save_pretrained(output_dir)
     return config
-
-
-def _save_processor(output_dir, bpe_path, config: TavisConfig) -> None:
-    """Save the `TavisProcessor` (frame views per `config`, ImageBind audio clips, ImageBind tokenizer)."""
-    num_merges = config.imagebind_config.text_config.vocab_size - 2 * 256 - 2
-    processor = TavisProcessor.from_tavis_config(config, load_bpe_merges(bpe_path, num_merges=num_merges))
-    processor.save_pretrained(output_dir)
 
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -296,4 +300,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_converter(main, "see python -m tavis_hf.models.tavis.convert_tavis --help")

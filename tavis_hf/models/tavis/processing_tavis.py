@@ -98,9 +98,10 @@ class TavisProcessor(ProcessorMixin):
                 videos, audio = [videos], None if audio is None else [audio]
                 segmentation_maps = None if segmentation_maps is None else [segmentation_maps]
             elif not _is_batch(videos):
+                shape = getattr(videos, "shape", None)
+                got = type(videos).__name__ if shape is None else f"an array of shape {tuple(shape)}"
                 raise TypeError(
-                    "videos must be a (T, H, W, 3) array, a list of frames, or a list of such videos; got "
-                    f"{type(videos).__name__}"
+                    f"videos must be a (T, H, W, 3) array, a list of frames, or a list of such videos; got {got}"
                 )
             lengths = {len(video) for video in videos}
             if len(lengths) != 1:
