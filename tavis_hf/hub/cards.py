@@ -122,9 +122,11 @@ def render_card(card_data: ModelCardData | DatasetCardData, template_path: str |
 
 
 def _protocols(records: list[_Record], protocols_path: Path) -> list[dict[str, str]]:
+    """The descriptions of the protocols the records use (a listening record's metric protocol included)."""
     known = _load_protocols(protocols_path)
     protocols = []
-    for name in dict.fromkeys(r.protocol_name for r in records):
+    used = [name for r in records for name in (r.protocol_name, r.protocol_args.get("metric_protocol")) if name]
+    for name in dict.fromkeys(used):
         if name not in known:
             raise ValueError(
                 f"Unknown metric protocol {name!r}: describe it in {protocols_path} (known: {sorted(known)})"
@@ -160,7 +162,9 @@ def make_model_card(
         local_path: what the usage snippets load when there is no `repo_id` (the model folder; else `model_name`).
         eval_records: evaluation records (`tavis_hf.hub.records`); each metric becomes a `model-index` result and a
             row of the card's results table, each protocol used gets its description from `metric_protocols.json`, and
-            records with `shuffled_audio` fill the listening-control table.
+            records with `shuffled_audio` fill the listening-control table. A listening record (with `conditions`)
+            gets a section of its own instead: its conditions table and its chart (linked by file name: keep the PNG
+            next to the card). A zero-shot record (with `open_vocabulary`) also gets a section with its split.
         datasets: Hub dataset ids for the `datasets` metadata (AVSBench is not on the Hub: leave empty for it).
         model_description: free text under the title (default: `facts.summary`).
         tags: extra tags (the task, `sam2`, `imagebind` and `tavis` are always present).
@@ -194,6 +198,8 @@ def _render_model_card(
     protocols_path: str | Path = METRIC_PROTOCOLS_FILE,
 ) -> ModelCard:
     protocols = _protocols(records, Path(protocols_path))
+    listening = [r for r in records if r.conditions]
+    records = [r for r in records if not r.conditions]
     card_data = ModelCardData(
         model_name=model_name,
         license=LICENSE,
@@ -216,6 +222,8 @@ def _render_model_card(
         library_name=library_name,
         eval_records=records,
         shuffled_records=[r for r in records if r.shuffled],
+        listening_records=listening,
+        zero_shot_records=[r for r in records if r.open_vocabulary is not None],
         protocols=protocols,
         citation_bibtex=load_citation(citation_path),
     )

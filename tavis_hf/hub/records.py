@@ -13,9 +13,13 @@ and the optional keys `command` (the command line that produced it; shown in the
 `model` (`name_or_path` and `fingerprint`: `weights_fingerprint` of the evaluated folder; a card refuses a record
 made on other weights), `dataset.num_videos`, `num_videos`, `num_frames` and `shuffled_audio` (the listening
 control: `{"seed", "metrics": {...}, "drop": {...}}`, the same clips scored with every clip given another clip's
-soundtrack).
+soundtrack). A *listening record* (`tavis-hf evaluate --protocol listening`, `tavis_hf.listening`) has protocol name
+`"listening"`, its own-audio `metrics`, a `conditions` table (one row per sound condition) and the file name of its
+`chart` (a PNG next to the record); cards show it in a section of its own, outside the results table and the
+`model-index`. A *zero-shot record* (`--protocol zero-shot`, `tavis_hf.zero_shot`) also carries `open_vocabulary`
+(the split's `name`, `source`, `seen_classes` and `unseen_classes`); cards add a section for it.
 
-They become the card's `model-index` (`huggingface_hub.EvalResult`, metric `config` = protocol name, metric `args` =
+Other records become the card's `model-index` (`huggingface_hub.EvalResult`, metric `config` = protocol name, metric `args` =
 the protocol's options). The newer `.eval_results/*.yaml` format is not written: it requires the benchmark dataset to
 be a Hub dataset, and AVSBench is not on the Hub.
 """
@@ -34,6 +38,12 @@ METRIC_NAMES = {
     "fmeasure": "M_F (F-measure, beta^2 = 0.3)",
     "miou": "mIoU (71 classes)",
     "fscore": "F-score (71 classes, beta^2 = 0.3)",
+    "miou_unseen": "mIoU, unseen classes (zero-shot M_J)",
+    "miou_seen": "mIoU, seen classes",
+    "miou_harmonic": "mIoU, harmonic mean of seen and unseen",
+    "fscore_unseen": "F-score, unseen classes",
+    "fscore_seen": "F-score, seen classes",
+    "fscore_harmonic": "F-score, harmonic mean of seen and unseen",
 }
 """Display names of the metric keys produced by `tavis_hf.metrics`; other keys are shown as they are."""
 
@@ -54,6 +64,19 @@ class _ShuffledRow:
 
 
 @dataclass
+class _ListeningRow:
+    name: str
+    ideal: str | None
+    jaccard: float | None
+    fmeasure: float | None
+    empty_prediction_fraction: float | None
+    false_positive_area: float | None
+    false_positive_frames: int
+    num_videos: int
+    skipped_videos: int
+
+
+@dataclass
 class _Record:
     dataset_name: str
     dataset_type: str
@@ -69,6 +92,14 @@ class _Record:
     fingerprint: str | None = None
     shuffled_seed: Any = None
     shuffled: list[_ShuffledRow] = field(default_factory=list)
+    conditions: list[_ListeningRow] = field(default_factory=list)
+    chart: str | None = None
+    open_vocabulary: dict[str, Any] | None = None
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Metric key -> value."""
+        return {metric.key: metric.value for metric in self.metrics}
 
     @property
     def label(self) -> str:
@@ -98,6 +129,32 @@ def _parse_shuffled(where: str, control: Any, metrics: list[_Metric]) -> list[_S
     if not rows:
         raise ValueError(f"{where}: shuffled_audio.metrics shares no metric with the record's metrics")
     return rows
+
+
+def _parse_conditions(where: str, conditions: Any) -> list[_ListeningRow]:
+    """The rows of a listening record's `conditions` (`tavis_hf.listening`): figures are numbers or None."""
+    if not isinstance(conditions, list) or not conditions or not all(isinstance(row, dict) for row in conditions):
+        raise ValueError(f"{where}: conditions must be a non-empty list of dicts (one per sound condition)")
+    figures = ("jaccard", "fmeasure", "empty_prediction_fraction", "false_positive_area")
+    rows = []
+    for row in conditions:
+        if not isinstance(row.get("name"), str) or not row["name"]:
+            raise ValueError(f"{where}: every condition needs a name, got {row.get('name')!r}")
+        values = {key: None if row.get(key) is None else _number(f"{where} {row['name']}", key, row[key])
+                  for key in figures}  # fmt: skip
+        counts = {key: int(row.get(key) or 0) for key in ("false_positive_frames", "num_videos", "skipped_videos")}
+        rows.append(_ListeningRow(name=row["name"], ideal=row.get("ideal"), **values, **counts))
+    return rows
+
+
+def _parse_open_vocabulary(where: str, split: Any) -> dict[str, Any] | None:
+    """A zero-shot record's `open_vocabulary` (`name`, `source`, `seen_classes`, `unseen_classes`), checked."""
+    if split is None:
+        return None
+    lists = ("seen_classes", "unseen_classes")
+    if not isinstance(split, dict) or not all(isinstance(split.get(key), list) for key in lists):
+        raise ValueError(f"{where}: open_vocabulary must be a dict with 'seen_classes' and 'unseen_classes' lists")
+    return split
 
 
 def _record_size(record: dict[str, Any]) -> str | None:
@@ -130,7 +187,9 @@ def _parse_record(record: dict[str, Any], index: int) -> _Record:
     for key, value in (("command", record.get("command")), ("model.fingerprint", model.get("fingerprint"))):
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise ValueError(f"{where}: {key} must be a non-empty string, got {value!r}")
-    control = record.get("shuffled_audio")
+    control, chart = record.get("shuffled_audio"), record.get("chart")
+    if chart is not None and (not isinstance(chart, str) or not chart or Path(chart).name != chart):
+        raise ValueError(f"{where}: chart must be the name of a file next to the record, got {chart!r}")
     return _Record(
         dataset_name=dataset["name"],
         dataset_type=dataset["type"],
@@ -145,6 +204,9 @@ def _parse_record(record: dict[str, Any], index: int) -> _Record:
         fingerprint=model.get("fingerprint"),
         shuffled_seed=control.get("seed") if isinstance(control, dict) else None,
         shuffled=_parse_shuffled(where, control, parsed) if control is not None else [],
+        conditions=_parse_conditions(where, record["conditions"]) if "conditions" in record else [],
+        chart=chart,
+        open_vocabulary=_parse_open_vocabulary(where, record.get("open_vocabulary")),
     )
 
 
@@ -157,13 +219,16 @@ def eval_record_from_metric(
 ) -> dict[str, Any]:
     """Turn `tavis_hf.metrics.AVSBenchMetric.compute()` output into an evaluation record for the card.
 
-    Only the headline metrics go into the record (`jaccard`/`fmeasure`, or `miou`/`fscore` for AVSS); the protocol
-    options (`score_space`, `videos_per_batch`, `gt_source`, `include_padding_frames`) become the protocol's args.
+    Only the headline metrics go into the record (`jaccard`/`fmeasure`, `miou`/`fscore` for AVSS, the seen/unseen/
+    harmonic `miou_*`/`fscore_*` for `tavis_hf.zero_shot`); the protocol options (`score_space`, `videos_per_batch`,
+    `gt_source`, `include_padding_frames`, and the zero-shot `class_scoring` and `open_vocabulary` split name) become
+    the protocol's args.
     """
     headline = [key for key in METRIC_NAMES if key in result]
     if not headline or "protocol" not in result:
         raise ValueError(f"not an AVSBenchMetric result (no protocol or headline metric): keys {sorted(result)}")
-    options = ("score_space", "videos_per_batch", "gt_source", "include_padding_frames")
+    options = ("score_space", "videos_per_batch", "gt_source", "include_padding_frames", "class_scoring",
+               "open_vocabulary")  # fmt: skip
     record = {
         "dataset": {"name": dataset_name, "type": dataset_type, "config": dataset_config, "split": result.get("split")},
         "protocol": {"name": result["protocol"], **{k: result[k] for k in options if result.get(k) is not None}},

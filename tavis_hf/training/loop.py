@@ -305,21 +305,27 @@ def end_epoch(run: TrainingRun) -> None:
 
 # -------------------------------------------------------------------------------------------------- evaluation
 def _evaluate(run: TrainingRun, model, loader, split: str) -> dict:
-    """AVSBench-exact metrics of `model` on `loader` (per-frame decoding); every process gets the result."""
+    """AVSBench-exact metrics of `model` on `loader` (per-frame decoding); every process gets the result. `"avss"`
+    scores the split with its own class vocabulary: the training one, or all classes on the test split of an
+    open-vocabulary dataset (`tavis_hf.data.make_open_vocabulary`)."""
     from tavis_hf.evaluation import metric_prediction
     from tavis_hf.metrics import AVSBenchMetric
 
     accelerator, recipe = run.accelerator, run.recipe
     semantic = recipe.eval_protocol == "avss"
+    class_names = run.dataset[split].features["class_ids"].feature.names
+    class_input_ids = run.class_input_ids
+    if class_names != run.class_names:
+        class_input_ids = run.processor.encode_labels(class_names).to(accelerator.device)
     metric = AVSBenchMetric(protocol=recipe.eval_protocol, videos_per_batch=recipe.eval_videos_per_batch,
-                            num_classes=len(run.class_names), gt_source=run.gt_source, split=split)  # fmt: skip
+                            num_classes=len(class_names), gt_source=run.gt_source, split=split)  # fmt: skip
     model.eval()
     show = not run.args.no_progress and accelerator.is_local_main_process
     for batch in tqdm(loader, desc=f"eval {split}", disable=not show):
         with torch.no_grad(), accelerator.autocast():
             outputs = model(pixel_values=batch["pixel_values"], imagebind_pixel_values=batch["imagebind_pixel_values"],
                             input_features=batch["input_features"],
-                            class_input_ids=run.class_input_ids if semantic else None, temporal="per-frame")  # fmt: skip
+                            class_input_ids=class_input_ids if semantic else None, temporal="per-frame")  # fmt: skip
         target = batch["target_semantic"] if semantic else batch["target_masks"]
         prediction = metric_prediction(outputs, tuple(target.shape[-2:]), semantic)
         prediction, target, annotated = accelerator.gather_for_metrics((prediction, target, batch["annotated"]))

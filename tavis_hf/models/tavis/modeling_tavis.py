@@ -56,12 +56,13 @@ class TavisSegmentationOutput(ModelOutput):
             (refined audio token vs class-prompt embedding, scale 20·min(exp(logit_scale), 100)).
         image_class_logits (`torch.FloatTensor` of shape `(B, T, N, C)`, *optional*): image-to-text class logits of
             each query's highlight image (computed for the loss, NaN on frames outside `label_frame_mask`, and for
-            AVSS with a `v2t`/`mean` class source).
+            AVSS with a `v2t`/`mean`/`sum` class source).
         class_probs (`torch.FloatTensor` of shape `(B, T, N, C)`, *optional*): per-query class probabilities (float32,
             no gradient) from the source `config.avss_class_source` names: the softmax of the audio-to-text logits
-            (`"a2t"`), of the image-to-text logits (`"v2t"`) or the mean of both (`"mean"`). The semantic map is
-            assembled from them, and the pipeline scores its segments with them. Present with the class logits (with
-            labels and a `v2t`/`mean` source, NaN where `image_class_logits` are).
+            (`"a2t"`), of the image-to-text logits (`"v2t"`), the mean of both (`"mean"`) or the softmax of their sum
+            (`"sum"`). The semantic map is assembled from them, and the pipeline scores its segments with them.
+            Present with the class logits (with labels and a `v2t`/`mean`/`sum` source, NaN where
+            `image_class_logits` are).
         semantic_masks (`torch.LongTensor` of shape `(B, T, S, S)`, *optional*): class index per pixel (0 =
             background), assembled per `config.avss_assembly`; present when a vocabulary is available and no labels
             are given.
@@ -781,7 +782,10 @@ class TavisModel(TavisPreTrainedModel):
         self, audio_class_logits: torch.Tensor, image_class_logits: torch.Tensor | None
     ) -> torch.FloatTensor:
         """Per-query class probabilities `(..., N, C)` (float32, detached) from the source `config.avss_class_source`
-        names: softmax of the audio-to-text logits (`"a2t"`), of the image-to-text logits (`"v2t"`) or their mean."""
+        names: softmax of the audio-to-text logits (`"a2t"`), of the image-to-text logits (`"v2t"`), their mean
+        (`"mean"`), or the softmax of the two logits summed (`"sum"`, the zero-shot rule)."""
+        if self.config.avss_class_source == "sum":
+            return (audio_class_logits.float() + image_class_logits.float()).softmax(-1).detach()
         sources = {"a2t": [audio_class_logits], "v2t": [image_class_logits]}.get(
             self.config.avss_class_source, [audio_class_logits, image_class_logits]
         )
