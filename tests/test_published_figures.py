@@ -1,8 +1,9 @@
 """Every figure the README and examples/README.md publish equals a record a command wrote.
 
 - The embedded default model's figures come from its evaluation records
-  (`tavis_hf/checkpoints/tavis-tiny/evaluation-*.json`, written by `examples/evaluate_avsbench.py --output`), which
-  must have been made on the weights that ship.
+  (`tavis_hf/checkpoints/tavis-tiny/evaluation-*.json`, written by `examples/evaluate_avsbench.py --output`, and the
+  listening reports `evaluation-*-listening.json`, written by `tavis-hf evaluate --protocol listening --output` with
+  their charts), which must have been made on the weights that ship.
 - The parity table comes from `docs/parity.json`, written by the parity tests with `TAVIS_HF_PARITY_RECORD`.
 
 A figure edited by hand, or a record regenerated without updating the text, fails here.
@@ -18,7 +19,8 @@ from tavis_hf.hub import weights_fingerprint
 from tavis_hf.pipelines import DEFAULT_MODEL_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RECORD_FILES = sorted(DEFAULT_MODEL_DIR.glob("evaluation-*.json"))
+LISTENING_FILES = sorted(DEFAULT_MODEL_DIR.glob("evaluation-*-listening.json"))
+RECORD_FILES = sorted(set(DEFAULT_MODEL_DIR.glob("evaluation-*.json")) - set(LISTENING_FILES))
 PARITY_RECORD = REPO_ROOT / "docs" / "parity.json"
 METRIC_FIGURE = re.compile(r"(?<![\d.])\d\.\d{3}(?![\d])")
 """How metric figures are written in the docs: three decimals (0.688)."""
@@ -36,6 +38,26 @@ def _figures(record: dict) -> dict[str, str]:
     return {name: f"{value:.3f}" for name, value in figures.items()}
 
 
+def _listening_records() -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in LISTENING_FILES}
+
+
+def _listening_figures(record: dict) -> dict[str, str]:
+    """Every figure a listening record backs, as the docs write it: each condition's M_J, M_F, frames predicted
+    empty and false-positive area."""
+    keys = ("jaccard", "fmeasure", "empty_prediction_fraction", "false_positive_area")
+    rows = record["conditions"]
+    return {f"{row['name']}.{key}": f"{row[key]:.3f}" for row in rows for key in keys if row[key] is not None}
+
+
+def _backed() -> set[str]:
+    """Every figure some record of the default model backs."""
+    figures = {figure for record in _records().values() for figure in _figures(record).values()}
+    return figures | {
+        figure for record in _listening_records().values() for figure in _listening_figures(record).values()
+    }
+
+
 def _section(path: Path, heading: str) -> str:
     """The lines of `path` from `heading` to the next heading of the same or a higher level (outside code blocks)."""
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -47,6 +69,21 @@ def _section(path: Path, heading: str) -> str:
         if not in_code and re.match(rf"#{{1,{level}}} ", lines[end]):
             return "\n".join(lines[start:end])
     return "\n".join(lines[start:])
+
+
+def test_default_model_listening_records_describe_the_shipped_weights():
+    from tavis_hf.listening import CONDITIONS
+
+    records = _listening_records()
+    assert {"evaluation-synth-ms3-listening.json", "evaluation-synth-s4-listening.json"} <= set(records)
+    fingerprint = weights_fingerprint(DEFAULT_MODEL_DIR)
+    for name, record in records.items():
+        assert record["model"]["fingerprint"] == fingerprint, f"{name} was made on other weights: re-run its command"
+        assert record["command"].startswith("tavis-hf evaluate ") and "--protocol listening" in record["command"]
+        assert [row["name"] for row in record["conditions"]] == list(CONDITIONS)
+        assert (DEFAULT_MODEL_DIR / record["chart"]).is_file()
+        own = {"jaccard": record["conditions"][0]["jaccard"], "fmeasure": record["conditions"][0]["fmeasure"]}
+        assert record["metrics"] == own
 
 
 def test_default_model_records_describe_the_shipped_weights():
@@ -70,7 +107,7 @@ def test_default_model_records_describe_the_shipped_weights():
 )
 def test_default_model_figures_equal_the_records(document, heading):
     records = _records()
-    backed = {figure for record in records.values() for figure in _figures(record).values()}
+    backed = _backed()
     text = _section(REPO_ROOT / document, heading)
     published = METRIC_FIGURE.findall(text)
     unbacked = sorted(set(published) - backed)
@@ -79,6 +116,10 @@ def test_default_model_figures_equal_the_records(document, heading):
         for name, record in records.items():
             for what, figure in _figures(record).items():
                 if what.endswith(("jaccard", "fmeasure")) and "drop.fmeasure" not in what:
+                    assert figure in published, f"README lacks {what} = {figure} of {name}"
+        for name, record in _listening_records().items():  # and every silence and off-screen row
+            for what, figure in _listening_figures(record).items():
+                if what.startswith(("silence.", "off-screen.")) and "fmeasure" not in what:
                     assert figure in published, f"README lacks {what} = {figure} of {name}"
 
 
@@ -133,5 +174,7 @@ def test_default_model_card_is_generated_from_its_folder(tmp_path, monkeypatch):
     committed = (DEFAULT_MODEL_DIR / "README.md").read_text(encoding="utf-8")
     assert regenerated == committed, f"regenerate it: tavis-hf card {folder} --output {folder}/README.md"
     backed = {figure for record in _records().values() for figure in _figures(record).values()}
-    listening = committed[committed.index("### Listening control") : committed.index("### Metric protocol")]
+    listening = committed[committed.index("### Listening control") : committed.index("### Listening report")]
     assert set(METRIC_FIGURE.findall(listening)) <= backed and len(METRIC_FIGURE.findall(listening)) == 12
+    reports = committed[committed.index("### Listening report") : committed.index("### Metric protocol")]
+    assert set(METRIC_FIGURE.findall(reports)) <= _backed() and reports.count("![Listening report") == 2

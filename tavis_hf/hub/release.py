@@ -55,8 +55,8 @@ def build_release_folder(
             folder without `tavis_hf` (`tavis_hf.models.tavis.convert_tavis.save_remote_code`). Default: what the
             model's config says (it has an `auto_map` when it came from such a folder); False drops `auto_map`.
 
-    A source folder's training records (`PROVENANCE_FILES`) and evaluation records (`evaluation*.json`) are copied
-    along: the card cites them.
+    A source folder's training records (`PROVENANCE_FILES`) and evaluation records (`evaluation*.json`, with the
+    chart a listening record names) are copied along: the card cites them.
 
     Returns:
         The sorted relative paths of the files written.
@@ -116,7 +116,9 @@ def _copy_provenance(model_or_dir, output_dir: Path) -> None:
     if isinstance(model_or_dir, (str, Path)):
         source = Path(model_or_dir)
         records = [path.name for path in sorted(source.glob("evaluation*.json")) if folder_eval_records_in(path)]
-        for name in [*PROVENANCE_FILES, *records]:
+        charts = [record["chart"] for name in records for record in folder_eval_records_in(source / name)
+                  if record.get("chart")]  # fmt: skip
+        for name in [*PROVENANCE_FILES, *records, *charts]:
             if (source / name).is_file():
                 shutil.copyfile(source / name, output_dir / name)
 
