@@ -16,6 +16,8 @@ published figures are checked against::
 `shuffled_audio` is present only when the control was run; AVSS records also carry `per_class`. Zero-shot records
 (protocol `"zero-shot"`, `tavis_hf.zero_shot`) carry `per_class` (each class with its group, seen or unseen) and
 `open_vocabulary` (the split: name, source, seen and unseen classes); their protocol names the class-scoring rule.
+Listening records (protocol `"listening"`, `tavis_hf.listening`) carry `protocol.metric_protocol`, `protocol.seed`,
+`conditions` (a row per sound condition) and, once written, `chart` (the PNG beside the record).
 """
 
 from __future__ import annotations
