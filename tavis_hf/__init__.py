@@ -63,6 +63,7 @@ __all__ = [  # the names of _LAZY_ATTRIBUTES (a literal, for linters and type ch
 
 if TYPE_CHECKING:
     from . import data, metrics
+    from .corpus import segment_corpus
     from .models.imagebind import (
         ImageBindAudioConfig,
         ImageBindAudioFeatureExtractor,
@@ -78,7 +79,6 @@ if TYPE_CHECKING:
         TavisProcessor,
         TavisSegmentationOutput,
     )
-    from .corpus import segment_corpus
     from .pipelines import AudioVisualSegmentationPipeline
     from .segmentation import segment_video
 

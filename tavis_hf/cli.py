@@ -95,10 +95,14 @@ def _writable_output(path: str, option: str, folder: bool = True) -> Path:
     output = Path(path)
     if output.exists() and folder != output.is_dir():
         raise CLIError(f"{option} {path} is a {'file, not a folder' if folder else 'folder; give a file name'}")
+    if output.is_file():  # an existing file is overwritten in place
+        if not os.access(output, os.W_OK):
+            raise CLIError(f"{option} {path} cannot be written (permission denied); choose a writable place")
+        return output
     existing = next(parent for parent in [output, *output.parents] if parent.exists())
     if not existing.is_dir():
         raise CLIError(f"{option} {path} cannot be made: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK) or (output.is_file() and not os.access(output, os.W_OK)):
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise CLIError(f"{option} {path} cannot be written ({existing}: permission denied); choose a writable place")
     return output
 
@@ -227,11 +231,13 @@ def _segment_corpus(args, labels) -> int:
             _load("tavis_hf.corpus.ray_engine", "import_ray", "segment")()
         except ImportError as error:
             raise CLIError(f"--engine ray: {error}") from error
+    model = _checked_model(args.model, "segment")
+    _load("tavis_hf.corpus.inputs", "list_videos", "segment")(args.video, args.video_column)  # before heavy imports
     if args.no_progress:
         _load("transformers.utils.logging", "disable_progress_bar", "segment")()
     segment_corpus = _load("tavis_hf.corpus", "segment_corpus", "segment")
     summary = segment_corpus(
-        args.video, args.output_dir, model=_checked_model(args.model, "segment"), labels=labels, mode=args.mode,
+        args.video, args.output_dir, model=model, labels=labels, mode=args.mode,
         fps=args.fps, threshold=args.threshold, temporal=args.temporal, video_column=args.video_column,
         engine=args.engine, batch_size=args.batch_size, num_workers=args.num_workers, dtype=args.dtype,
         compile=args.compile, device=args.device, max_duration=args.max_duration, overwrite=args.overwrite,

@@ -14,10 +14,28 @@ batching), :mod:`~tavis_hf.corpus.job` (what a run's replicas share, where finis
 :mod:`~tavis_hf.corpus.run` (:func:`segment_corpus`).
 """
 
+from __future__ import annotations
+
+import importlib
+
 from .inputs import is_corpus_source, list_videos
-from .manifest import MANIFEST_FILE
-from .run import segment_corpus
-from .tables import FRAMES_DIR, VIDEOS_DIR, decode_rle, encode_rle, read_table
+
+_LAZY_ATTRIBUTES = {
+    "MANIFEST_FILE": ".manifest",
+    "segment_corpus": ".run",
+    **dict.fromkeys(("FRAMES_DIR", "VIDEOS_DIR", "decode_rle", "encode_rle", "read_table"), ".tables"),
+}
+"""Public name -> module: imported on first access, so that `tavis-hf segment` can tell a corpus from one video
+(:func:`is_corpus_source`) without importing torch."""
+
+
+def __getattr__(name: str):
+    if name not in _LAZY_ATTRIBUTES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY_ATTRIBUTES[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FRAMES_DIR",

@@ -13,17 +13,14 @@ import glob
 import os
 from pathlib import Path
 
+from ..media.sources import is_url
+
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ts")
 """File name endings (lower case) a folder or glob listing keeps."""
 LIST_EXTENSIONS = (".txt", ".lst", ".list")
 """A file with one of these endings lists one video path or URL per line (blank lines and ``#`` comments skipped)."""
 VIDEO_COLUMN_NAMES = ("video", "path", "video_path", "file", "filename", "url")
 """Column names looked for, in this order, in a CSV, Parquet table or dataset when no ``video_column`` is given."""
-
-
-def is_url(reference: str) -> bool:
-    """Whether `reference` is an ``http(s)`` URL (fetched by the decoder) rather than a local path."""
-    return reference.split("://", 1)[0].lower() in ("http", "https")
 
 
 def is_corpus_source(source) -> bool:
@@ -149,4 +146,4 @@ def _dataset_references(path: Path, video_column: str | None) -> list[str]:
     return [reference for split in splits for reference in _column_references(split, video_column, path, path)]
 
 
-__all__ = ["LIST_EXTENSIONS", "VIDEO_COLUMN_NAMES", "VIDEO_EXTENSIONS", "is_corpus_source", "is_url", "list_videos"]
+__all__ = ["LIST_EXTENSIONS", "VIDEO_COLUMN_NAMES", "VIDEO_EXTENSIONS", "is_corpus_source", "list_videos"]

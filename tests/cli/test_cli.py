@@ -110,17 +110,23 @@ def test_segment_options_checked_before_the_video(run_cli, tmp_path, option, val
     _assert_one_line_error(status, err, "segment", message)
 
 
-def test_segment_bad_option_imports_nothing_heavy():
-    """`tavis-hf segment x.mp4 --fps 0` in a fresh interpreter: one-line error, exit 2, no torch-heavy import."""
+@pytest.mark.parametrize(
+    ("args", "message", "allowed"),
+    [
+        (("x.mp4", "--fps", "0"), "--fps must be in (0, 60]", []),
+        # telling a corpus from one video reads tavis_hf.media's file rules (numpy), not the model stack
+        (("missing.mp4",), "no such video file", ["numpy"]),
+    ],
+)
+def test_segment_bad_input_imports_nothing_heavy(args, message, allowed):
+    """`tavis-hf segment ...` in a fresh interpreter: one-line error, exit 2, no torch-heavy import."""
     code = (
         "import sys\nfrom tavis_hf.cli import main\nstatus = main(sys.argv[1:])\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\nsys.exit(status)"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules if m.split('.')[0] in {HEAVY!r}}}))\nsys.exit(status)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, "segment", "x.mp4", "--fps", "0"], capture_output=True, text=True, timeout=120
-    )
-    _assert_one_line_error(result.returncode, result.stderr, "segment", "--fps must be in (0, 60]")
-    assert result.stdout.strip() == "[]"
+    result = subprocess.run([sys.executable, "-c", code, "segment", *args], capture_output=True, text=True, timeout=120)
+    _assert_one_line_error(result.returncode, result.stderr, "segment", message)
+    assert result.stdout.strip() == repr(allowed)
 
 
 @pytest.mark.parametrize(
@@ -147,9 +153,11 @@ def test_segment_needs_exactly_one_video(run_cli, args):
     _assert_one_line_error(status, err, "segment", "give a video file or --example")
 
 
-def test_segment_directory_instead_of_file(run_cli, tmp_path):
-    status, _, err = run_cli("segment", tmp_path, "--model", "m")
-    _assert_one_line_error(status, err, "segment", "is not a file")
+def test_segment_folder_without_videos(run_cli, tmp_path):
+    """A folder is a corpus: one without videos is a one-line error naming it."""
+    (tmp_path / "videos").mkdir()
+    status, _, err = run_cli("segment", tmp_path / "videos", "--output-dir", tmp_path / "out")
+    _assert_one_line_error(status, err, "segment", "holds no existing video file", "videos")
 
 
 def test_segment_file_without_sound(run_cli, media):

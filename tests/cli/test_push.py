@@ -173,6 +173,10 @@ def test_card_command_prints_or_writes_the_card(run_cli, tiny_model_dir, tmp_pat
     assert status == 0, err
     assert out.strip() == f"Wrote the model card of {tiny_model_dir} to {output}"
     assert f'model="{tiny_model_dir}"' in output.read_text()  # no repo id: the folder itself
+    output.write_text("an older card")  # regenerating a card overwrites the existing file
+    status, out, err = run_cli("card", tiny_model_dir, "--eval-results", tmp_path / "s4.json", "--output", output)
+    assert status == 0, err
+    assert f'model="{tiny_model_dir}"' in output.read_text()
 
 
 def test_card_bad_input_is_one_line(run_cli, tiny_model_dir, tmp_path):
