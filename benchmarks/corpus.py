@@ -1,6 +1,6 @@
 """Corpus-scale inference figures (`tavis_hf.segment_corpus`). Prints one JSON object.
 
-    OMP_NUM_THREADS=2 python benchmarks/corpus.py [--videos 24] [--seconds 10] [--batch-size 32] [--num-workers 2]
+    OMP_NUM_THREADS=2 python benchmarks/corpus.py [--videos 24] [--seconds 10] [--batch-size 32] [--num-workers N]
     python benchmarks/corpus.py --device cuda [--batch-sizes 1 8 32]
 
 CPU (default): N generated clips with sound (320x240, 25 fps, AAC, `--seconds` long), the embedded tiny model
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -88,8 +89,9 @@ def run_way(way: str, clips: list[str], args) -> dict:
 def cpu_figures(args, clips: list[str]) -> dict:
     figures = {}
     for way in ("naive", "local", "ray"):
-        command = [sys.executable, __file__, "--way", way, "--clips", *clips, "--batch-size", str(args.batch_size),
-                   "--num-workers", str(args.num_workers)]  # fmt: skip
+        command = [sys.executable, __file__, "--way", way, "--clips", *clips, "--batch-size", str(args.batch_size)]
+        if args.num_workers is not None:
+            command += ["--num-workers", str(args.num_workers)]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         figures[way] = json.loads(output.strip().splitlines()[-1])
     figures["local_over_naive_frames_per_second"] = round(
@@ -177,9 +179,10 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=24)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--num-workers", type=int, default=2)
+    parser.add_argument("--num-workers", type=int, help="decode processes (default: segment_corpus's own)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--output", help="also write the JSON here (benchmarks/results/, read by the README's tables)")
     parser.add_argument("--way", choices=("naive", "local", "ray"), help=argparse.SUPPRESS)
     parser.add_argument("--clips", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -189,9 +192,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         clips = make_clips(Path(folder), args.videos, args.seconds)
         settings = {"videos": args.videos, "seconds_per_video": args.seconds, "batch_size": args.batch_size,
-                    "num_workers": args.num_workers, "cpu_count": os.cpu_count(), "device": args.device}  # fmt: skip
+                    "num_workers": args.num_workers, "cpu_count": os.cpu_count(), "device": args.device,
+                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}  # fmt: skip
         figures = gpu_figures(args, clips) if args.device == "cuda" else cpu_figures(args, clips)
-    print(json.dumps({"settings": settings, **figures}, indent=2))
+    text = json.dumps({"command": shlex.join(["python", "benchmarks/corpus.py", *sys.argv[1:]]), "date":
+                       time.strftime("%Y-%m-%d"), "settings": settings, **figures}, indent=2)  # fmt: skip
+    print(text)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -178,3 +178,31 @@ def test_default_model_card_is_generated_from_its_folder(tmp_path, monkeypatch):
     assert set(METRIC_FIGURE.findall(listening)) <= backed and len(METRIC_FIGURE.findall(listening)) == 12
     reports = committed[committed.index("### Listening report") : committed.index("### Metric protocol")]
     assert set(METRIC_FIGURE.findall(reports)) <= _backed() and reports.count("![Listening report") == 2
+
+
+BENCHMARK_RECORDS = sorted((REPO_ROOT / "benchmarks" / "results").glob("corpus-cpu-*.json"))
+"""The CPU corpus benchmark's outputs (`python benchmarks/corpus.py --output benchmarks/results/...`)."""
+
+
+def _corpus_table_rows(record: dict) -> list[str]:
+    """The rows benchmarks/README.md's corpus table shows for one benchmark record."""
+    threads = record["settings"]["omp_num_threads"]
+    rows = [
+        f"| {threads} | {way} | {f['seconds']} | {f['videos_per_second']} | {f['frames_per_second']} | "
+        f"{f['peak_rss_mb']} | {f['children_peak_rss_mb']} |"
+        for way, f in ((way, record[way]) for way in ("naive", "local", "ray"))
+    ]
+    ratio = record["local_over_naive_frames_per_second"]
+    return [*rows, f"| {threads} | local / naive frames/s | | | **{ratio:.2f}x** | | |"]
+
+
+@pytest.mark.skipif(not BENCHMARK_RECORDS, reason="no benchmarks/results/corpus-cpu-*.json committed")
+def test_corpus_benchmark_table_is_its_records():
+    """Every row of the corpus table in benchmarks/README.md is a benchmark record's, and its commands are shown."""
+    text = _section(REPO_ROOT / "benchmarks" / "README.md", "## Corpus inference (`corpus.py`)")
+    table = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
+    expected = [row for path in BENCHMARK_RECORDS for row in _corpus_table_rows(json.loads(path.read_text()))]
+    assert sorted(table) == sorted(expected), "regenerate the table from benchmarks/results/corpus-cpu-*.json"
+    for path in BENCHMARK_RECORDS:
+        record = json.loads(path.read_text())
+        assert record["command"] in text and record["settings"]["omp_num_threads"] is not None

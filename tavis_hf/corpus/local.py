@@ -4,7 +4,10 @@ Each replica gets a share of the videos and a `torch.utils.data.DataLoader` over
 `IterableDataset` whose workers (`num_workers` processes) each decode their own videos with the pipeline's
 `open_source` / `preprocess` (:func:`~tavis_hf.corpus.steps.decoded_items`) while the replica's model runs the batches
 (:class:`~tavis_hf.corpus.steps.FrameBatcher`). Replicas run in threads (one per device). A CPU replica leaves the
-decode workers their cores: its torch threads are at most the CPU count minus the workers (at least 1).
+decode workers their cores: its torch threads are at most the CPU count minus the workers (at least 1). Workers run
+torch on one thread each, decode in float32 and send their tensors as NumPy arrays, pickled by value (cheaper than
+sharing one file descriptor per tensor); the replica casts them to the model's dtype, the same cast `preprocess` makes.
+Together the workers keep about one batch of frames decoded ahead, so decoding goes on while the model runs.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
@@ -37,16 +41,39 @@ class DecodedVideos(IterableDataset):
     def __iter__(self):
         worker = get_worker_info()
         videos = self.videos if worker is None else self.videos[worker.id :: worker.num_workers]
+        if worker is not None:
+            torch.set_num_threads(1)  # the workers and the model share the cores
         for video in videos:
-            yield from decoded_items(self.decoder, video, self.preprocess_params, self.max_duration)
+            for item in decoded_items(self.decoder, video, self.preprocess_params, self.max_duration):
+                if "chunk" in item:
+                    item["chunk"] = {k: v.numpy() if torch.is_tensor(v) else v for k, v in item["chunk"].items()}
+                yield item
 
 
-def run_replica(segmenter, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int) -> None:
-    """Segment `videos` with one model replica (`segmenter`), sending finished videos to `sink`."""
+def _received(item: dict, dtype: torch.dtype) -> dict:
+    """A worker's item with its arrays back as tensors in `dtype`."""
+    if "chunk" in item:
+        item["chunk"] = {k: torch.from_numpy(v).to(dtype) if isinstance(v, np.ndarray) else v
+                         for k, v in item["chunk"].items()}  # fmt: skip
+    return item
+
+
+def _as_sent(item: dict) -> dict:
+    """The DataLoader's collate function: the item as the worker sent it (no conversion to tensors)."""
+    return item
+
+
+def run_replica(segmenter, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int | None) -> None:
+    """Segment `videos` with one model replica (`segmenter`), sending finished videos to `sink`; `num_workers`
+    decode processes (None: :func:`default_num_workers`)."""
+    if num_workers is None:
+        num_workers = default_num_workers()
     preprocess_params, forward_params, postprocess_params = segmenter.stage_parameters(**job.call_parameters)
-    decoder = decoding_segmenter(segmenter.model.config, segmenter.processor, segmenter.model.dtype)
+    decoder = decoding_segmenter(segmenter.model.config, segmenter.processor, torch.float32)
     dataset = DecodedVideos(decoder, videos, preprocess_params, job.max_duration)
-    loader = DataLoader(dataset, batch_size=None, num_workers=min(num_workers, len(videos)))
+    workers = min(num_workers, len(videos))
+    ahead = {"prefetch_factor": -(-job.batch_size // workers) + 1} if workers else {}  # a batch decoded ahead
+    loader = DataLoader(dataset, batch_size=None, num_workers=workers, collate_fn=_as_sent, **ahead)
     batcher = FrameBatcher(segmenter, job.batch_size, forward_params, postprocess_params)
 
     def record(finished):
@@ -59,13 +86,13 @@ def run_replica(segmenter, videos: list[str], job: CorpusJob, sink: ResultSink, 
         torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - loader.num_workers)))
     try:
         for item in loader:
-            record(batcher.add(item))
+            record(batcher.add(_received(item, segmenter.model.dtype)))
         record(batcher.flush())
     finally:
         torch.set_num_threads(threads)
 
 
-def run_local(segmenters: list, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int) -> None:
+def run_local(segmenters: list, videos: list[str], job: CorpusJob, sink: ResultSink, num_workers: int | None) -> None:
     """Segment `videos` with one replica per entry of `segmenters` (videos dealt round-robin)."""
     if len(segmenters) == 1:
         run_replica(segmenters[0], videos, job, sink, num_workers)

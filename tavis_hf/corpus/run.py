@@ -10,7 +10,7 @@ from ..media import DEFAULT_FPS
 from ..models.tavis import canonical_temporal
 from .inputs import list_videos
 from .job import CorpusJob, ResultSink
-from .local import default_num_workers, run_local
+from .local import run_local
 from .manifest import prepare_output, run_identity
 from .ray_engine import run_ray
 from .tables import VIDEOS_DIR, ShardWriter, read_table
@@ -92,7 +92,7 @@ def segment_corpus(
     sink = ResultSink(ShardWriter(job.output_dir, videos_per_shard), total=len(todo), progress=progress)
     try:
         if engine == "local" and todo:
-            run_local(segmenters, todo, job, sink, default_num_workers() if num_workers is None else num_workers)
+            run_local(segmenters, todo, job, sink, num_workers)
         elif todo:  # Ray is imported only here: the local engine needs no Ray
             run_ray(segmenters[0], todo, job, sink, ray_address, num_gpus_per_worker, concurrency, compile)
     finally:

@@ -64,3 +64,16 @@ def test_optional_per_video_files(segmenter, corpus_dir, tmp_path):
     (folder,) = (tmp_path / "files").iterdir()
     assert folder.name.startswith("a-") and (folder / "overlay.mp4").stat().st_size > 0
     assert sorted(p.name for p in (folder / "masks").iterdir()) == [f"frame_{k:05d}.png" for k in range(3)]
+
+
+def test_worker_processes_give_the_in_process_rows(segmenter, corpus_dir, tmp_path):
+    """Decode workers send float32 arrays that the replica casts to the model's dtype: with a bfloat16 model, rows
+    from 2 worker processes equal the rows decoded in the replica's own process (`num_workers=0`)."""
+    good = [str(corpus_dir / name) for name in GOOD_CLIPS]
+    tables = {}
+    for workers in (0, 2):
+        out = tmp_path / str(workers)
+        summary = segment_corpus(good, out, segmenter, dtype="bfloat16", num_workers=workers, progress=False)
+        assert summary["ok"] == 3
+        tables[workers] = [sorted_rows(read_table(out, folder)) for folder in (FRAMES_DIR, VIDEOS_DIR)]
+    assert tables[0] == tables[2]

@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 import soxr
 import torch
+from threadpoolctl import threadpool_limits
 from transformers.audio_utils import mel_filter_bank, spectrogram, window_function
 from transformers.feature_extraction_sequence_utils import SequenceFeatureExtractor
 from transformers.feature_extraction_utils import BatchFeature
@@ -135,24 +136,28 @@ class ImageBindAudioFeatureExtractor(SequenceFeatureExtractor):
 
     def log_mel(self, clip: np.ndarray) -> np.ndarray:
         """Kaldi fbank of a 1-D 16-kHz clip (mean already removed): `(num_mel_bins, frames)` natural-log energies,
-        un-normalised and un-padded (`frames = 1 + (len(clip) - 400) // 160`)."""
+        un-normalised and un-padded (`frames = 1 + (len(clip) - 400) // 160`).
+
+        The mel product runs on one BLAS thread: the features do not depend on the machine's core count, and NumPy's
+        BLAS threads, which spin after each product, do not slow torch's threads down."""
         if clip.shape[-1] < _FRAME_LENGTH:
             raise ValueError(f"A clip needs at least {_FRAME_LENGTH} samples (25 ms); got {clip.shape[-1]}.")
-        return spectrogram(
-            clip.astype(np.float64),
-            self.window,
-            frame_length=_FRAME_LENGTH,
-            hop_length=_HOP_LENGTH,
-            fft_length=_FFT_LENGTH,
-            power=2.0,
-            center=False,
-            preemphasis=0.97,
-            mel_filters=self.mel_filters,
-            mel_floor=_LOG_FLOOR,
-            log_mel="log",
-            remove_dc_offset=True,
-            dtype=np.float64,
-        )
+        with threadpool_limits(1, user_api="blas"):
+            return spectrogram(
+                clip.astype(np.float64),
+                self.window,
+                frame_length=_FRAME_LENGTH,
+                hop_length=_HOP_LENGTH,
+                fft_length=_FFT_LENGTH,
+                power=2.0,
+                center=False,
+                preemphasis=0.97,
+                mel_filters=self.mel_filters,
+                mel_floor=_LOG_FLOOR,
+                log_mel="log",
+                remove_dc_offset=True,
+                dtype=np.float64,
+            )
 
     def _validate(self, waveform, sampling_rate: int, resample: bool) -> np.ndarray:
         if isinstance(waveform, torch.Tensor):

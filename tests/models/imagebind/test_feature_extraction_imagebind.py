@@ -9,6 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_info, threadpool_limits
 from transformers import AutoFeatureExtractor
 
 import tavis_hf  # noqa: F401  (registers the Auto classes)
@@ -87,6 +88,17 @@ def test_log_mel_matches_float64_kaldi_reference(extractor, parity_record, name)
     assert ours.shape == reference.shape == (128, 198)
     parity_record.add("imagebind/log_mel_vs_float64_kaldi", np.abs(ours - reference).max())
     assert np.abs(ours - reference).max() <= 2e-3
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_log_mel_does_not_depend_on_blas_threads(extractor, threads):
+    """The mel product runs on one BLAS thread whatever the caller's limit: the same bits on any core count."""
+    signal = _signals()["white noise 0.1"]
+    with threadpool_limits(1, user_api="blas"):
+        one = extractor.log_mel(signal)
+    with threadpool_limits(threads, user_api="blas"):
+        assert np.array_equal(extractor.log_mel(signal), one)
+        assert all(pool["num_threads"] == threads for pool in threadpool_info() if pool["user_api"] == "blas")
 
 
 def test_features_padding_normalisation_and_empty_mel_bin(extractor):
