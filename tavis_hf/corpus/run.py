@@ -52,7 +52,8 @@ def segment_corpus(
         source: a folder, glob, list file, CSV, Parquet table, saved dataset or list of paths/URLs
             ([`tavis_hf.corpus.list_videos`]); `video_column` names the column of a table.
         output_dir: the output folder, a local path or any fsspec URL (see [`tavis_hf.corpus.tables`]).
-        model: a model folder or Hub id (default: the package's embedded model) or a ready pipeline (local engine).
+        model: a model folder or Hub id (default: the package's embedded model) or a ready pipeline (local engine;
+            used as it is: no `dtype` or `compile`).
         labels, mode, fps, threshold, temporal: as for `pipeline("audio-visual-segmentation")`.
         engine: `"local"` (worker processes + batched forwards on this machine) or `"ray"` (Ray Data).
         batch_size: frames per model forward; per-frame chunks of different videos, or whole tracking windows.
@@ -134,12 +135,16 @@ def _devices(device, engine: str) -> list[str]:
 
 def load_replicas(model, devices: list[str], dtype: torch.dtype | None, compile: bool) -> list:
     """One pipeline per device (`model` as for `tavis_hf.segmentation.load_segmenter`), in `dtype`, compiled on
-    request (GPU only)."""
+    request (GPU only); a ready pipeline is the one replica, on its own device, in its own dtype."""
     from ..pipelines import AudioVisualSegmentationPipeline
     from ..segmentation import load_segmenter
 
-    if isinstance(model, AudioVisualSegmentationPipeline):
-        devices = [str(model.device)]  # a ready pipeline is the one replica, on its own device
+    if isinstance(model, AudioVisualSegmentationPipeline):  # the one replica, used as it is (never changed)
+        if compile or dtype not in (None, model.model.dtype):
+            raise ValueError(
+                "a ready pipeline is used as it is: leave out dtype and compile, or give its model folder instead"
+            )
+        devices = [str(model.device)]
     if compile and not all(device.startswith("cuda") for device in devices):
         raise ValueError("compile (torch.compile) is for GPUs only; leave it out on the CPU")
     replicas = []

@@ -2,8 +2,10 @@
 processes, an error row per unusable video, resuming, and a run's identity."""
 
 import pytest
+import torch
 
 from tavis_hf.corpus import FRAMES_DIR, VIDEOS_DIR, read_table, segment_corpus
+from tavis_hf.pipelines.audio_visual_segmentation import DEFAULT_MODEL_DIR
 
 from ..helpers import requires_ffmpeg
 from .conftest import GOOD_CLIPS, assert_rows_match_single_video, sorted_rows
@@ -70,10 +72,13 @@ def test_worker_processes_give_the_in_process_rows(segmenter, corpus_dir, tmp_pa
     """Decode workers send float32 arrays that the replica casts to the model's dtype: with a bfloat16 model, rows
     from 2 worker processes equal the rows decoded in the replica's own process (`num_workers=0`)."""
     good = [str(corpus_dir / name) for name in GOOD_CLIPS]
+    with pytest.raises(ValueError, match="a ready pipeline is used as it is: leave out dtype and compile"):
+        segment_corpus(good, tmp_path, segmenter, dtype="bfloat16", progress=False)
+    assert segmenter.model.dtype == torch.float32
     tables = {}
     for workers in (0, 2):
         out = tmp_path / str(workers)
-        summary = segment_corpus(good, out, segmenter, dtype="bfloat16", num_workers=workers, progress=False)
+        summary = segment_corpus(good, out, DEFAULT_MODEL_DIR, dtype="bfloat16", num_workers=workers, progress=False)
         assert summary["ok"] == 3
         tables[workers] = [sorted_rows(read_table(out, folder)) for folder in (FRAMES_DIR, VIDEOS_DIR)]
     assert tables[0] == tables[2]

@@ -9,6 +9,7 @@ the training-time ones too.
 from typing import Literal
 
 from huggingface_hub.dataclasses import strict
+from huggingface_hub.errors import HFValidationError
 from transformers import AutoConfig, PreTrainedConfig
 from transformers.configuration_utils import SubConfigSpec
 
@@ -330,8 +331,17 @@ class TavisConfig(PreTrainedConfig):
     def get_config_dict(cls, pretrained_model_name_or_path, **kwargs):
         """[`PretrainedConfig.get_config_dict`] that refuses another model's config: `TavisConfig.from_pretrained` and
         `TavisModel.from_pretrained` of a folder or repository whose `model_type` is not `"tavis"` raise a
-        `ValueError` naming it and the type found (transformers would only warn, then fail on a missing field)."""
-        config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
+        `ValueError` naming it and the type found (transformers would only warn, then fail on a missing field), and of
+        a name that is neither a folder on disk nor a Hub id a `FileNotFoundError` saying so (instead of the Hub's
+        "Repo id must be in the form ...")."""
+        try:
+            config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
+        except OSError as error:
+            if isinstance(error.__cause__, HFValidationError):
+                raise FileNotFoundError(
+                    f"no such model folder: {pretrained_model_name_or_path} (a Hub id has the form owner/name)"
+                ) from error
+            raise
         found = config_dict.get("model_type")
         if found is not None and found != cls.model_type:
             raise ValueError(
