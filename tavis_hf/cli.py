@@ -189,14 +189,6 @@ def _segment(args, extra) -> int:
         args.video = str(write_synthavs_video(Path(args.output_dir) / "example.mp4"))
     is_url = _load("tavis_hf.media.sources", "is_url", "segment")
     video_path = args.video if is_url(args.video) else _existing_file(args.video, "video file")
-    VideoFile = _load("tavis_hf.media", "VideoFile", "segment")
-    with VideoFile(video_path, fps=args.fps) as video:  # MediaError (a ValueError): no sound, a URL not fetched
-        duration = video.info.duration
-    if duration > args.max_duration:
-        raise CLIError(
-            f"{video_path} is {duration:.1f} s long, over the limit of {args.max_duration:g} s; trim it "
-            "(e.g. `ffmpeg -i in.mp4 -t 60 -c copy out.mp4`) or raise --max-duration"
-        )
     model = _checked_model(args.model, "segment")  # before the model loads
     device = _resolved_device(args.device, "segment")
     segment_video = _load("tavis_hf.segmentation", "segment_video", "segment")
@@ -213,6 +205,7 @@ def _segment(args, extra) -> int:
         temporal=args.temporal,
         progress=not args.no_progress,
         device=device,
+        max_duration=args.max_duration,
     )
     frames = summary.pop("frames")
     summary["frames_with_sounding_object"] = sum(any(seg["area"] > 0 for seg in f["segments"]) for f in frames)

@@ -21,6 +21,7 @@ An output folder holds:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -29,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from .devices import resolve_device
-from .media import DEFAULT_FPS
+from .media import DEFAULT_FPS, VideoFile, check_duration, local_media_path
+from .media.sources import is_url
 from .model_sources import check_model_source, hub_loading_errors
 from .models.tavis import canonical_temporal
 from .pipelines import DEFAULT_MODEL_DIR, AudioVisualSegmentationPipeline
@@ -136,8 +138,10 @@ def segment_video(
     temporal: str = "per-frame",
     progress: bool = True,
     device=None,
+    max_duration: float | None = None,
 ) -> dict:
-    """Segment a video and write the results to `output_dir` (see the module docstring for the files).
+    """Segment a video and write the results to `output_dir` (see the module docstring for the files). A URL is
+    downloaded once (for the frames and the overlay).
 
     Args:
         video: a video path, URL or bytes (see [`AudioVisualSegmentationPipeline`]).
@@ -147,22 +151,29 @@ def segment_video(
         output_dir: output folder (created).
         progress (`bool`): show a tqdm progress bar over the sampled frames.
         device: torch device for the model.
+        max_duration (`float`, *optional*): refuse a video file or URL longer than this many seconds (a one-line
+            `MediaError`, before the model loads).
 
     Returns:
         `dict`: the summary written to `summary.json` (paths relative to `output_dir`).
     """
     start = time.perf_counter()
-    segmenter = load_segmenter(model, device)
-    output_dir = Path(output_dir)
-    (output_dir / MASKS_DIR).mkdir(parents=True, exist_ok=True)
-    temporal = canonical_temporal(temporal)
-    vocabulary = segmenter.vocabulary(labels)
-    params = {"labels": labels, "mode": mode, "threshold": threshold, "fps": fps, "temporal": temporal}
-    results = segment_frames(segmenter, video, progress=progress, **params)
-    records = [write_frame_masks(result, output_dir) for result in results]
-    overlay = segmenter.write_overlay(video, results, output_dir / OVERLAY_FILE, fps=fps)
+    name = os.fspath(video) if isinstance(video, (str, os.PathLike)) else f"<{type(video).__name__}>"
+    with local_media_path(video) if is_url(video) else contextlib.nullcontext(video) as source:
+        if max_duration is not None and not isinstance(source, dict):
+            with VideoFile(source, fps=fps) as opened:
+                check_duration(name, opened.info.duration, max_duration)
+        segmenter = load_segmenter(model, device)
+        output_dir = Path(output_dir)
+        (output_dir / MASKS_DIR).mkdir(parents=True, exist_ok=True)
+        temporal = canonical_temporal(temporal)
+        vocabulary = segmenter.vocabulary(labels)
+        params = {"labels": labels, "mode": mode, "threshold": threshold, "fps": fps, "temporal": temporal}
+        results = segment_frames(segmenter, source, progress=progress, **params)
+        records = [write_frame_masks(result, output_dir) for result in results]
+        overlay = segmenter.write_overlay(source, results, output_dir / OVERLAY_FILE, fps=fps)
     summary = {
-        "video": os.fspath(video) if isinstance(video, (str, os.PathLike)) else f"<{type(video).__name__}>",
+        "video": name,
         "model": getattr(segmenter.model, "name_or_path", None),
         "mode": mode,
         "labels": vocabulary,

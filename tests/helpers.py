@@ -73,12 +73,18 @@ def gradio_media(relative: str) -> Path:
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve the files of `folder` over HTTP on 127.0.0.1 (a free port) while inside; yields the base URL."""
+def serve_folder(folder: Path, requests: list | None = None) -> Iterator[str]:
+    """Serve the files of `folder` over HTTP on 127.0.0.1 (a free port) while inside; yields the base URL. The path
+    of every GET request is appended to `requests` when given."""
 
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def do_GET(self):
+            if requests is not None:
+                requests.append(self.path)
+            super().do_GET()
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()

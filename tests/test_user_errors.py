@@ -28,7 +28,7 @@ from tavis_hf.models.imagebind.convert_imagebind import load_checkpoint_state_di
 from tavis_hf.models.imagebind.convert_imagebind import main as convert_imagebind
 from tavis_hf.models.tavis import TavisConfig, TavisModel
 from tavis_hf.models.tavis.convert_tavis import convert_tavis_checkpoint
-from tavis_hf.segmentation import load_segmenter
+from tavis_hf.segmentation import load_segmenter, segment_video
 
 from .helpers import make_video, serve_folder
 
@@ -312,6 +312,8 @@ API_ROWS = [
     ("load-segmenter-other-type", lambda i: load_segmenter(i["bert"]), ValueError, "not a TAViS model"),
     ("load-segmenter-device", lambda i: load_segmenter(i["model"], device="gpu"), ValueError, "invalid device"),
     ("load-segmenter-number", lambda i: load_segmenter(42), TypeError, "model folder or a Hub id"),
+    ("segment-video-over-max-duration", lambda i: segment_video(i["video"], i["missing"], output_dir=i["out"],
+     max_duration=0.5), MediaError, "s long, over the limit of 0.5 s; trim it"),  # before the (missing) model loads
     ("evaluate-model-missing", lambda i: evaluate_model(i["missing"], None, protocol="avsbench"),
      FileNotFoundError, "no such model folder"),
     ("evaluate-model-other-type", lambda i: evaluate_model(i["bert"], None, protocol="avsbench"), ValueError,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from ..media import MediaError, local_media_path
+from ..media import check_duration, local_media_path
 from .tables import frame_row, one_line, video_row
 
 FILES_DIR = "files"
@@ -51,8 +51,7 @@ def decoded_items(decoder, video: str, preprocess_params: dict, max_duration: fl
         with local_media_path(video) as path:  # a URL is fetched once, for both opens
             with decoder.open_source(path, **source_params) as source:
                 facts.update(duration=source.info.duration, num_frames=source.num_frames)
-            if max_duration is not None and facts["duration"] > max_duration:
-                raise MediaError(f"{video!r} is {facts['duration']:.1f} s long, over the limit of {max_duration:g} s")
+            check_duration(video, facts["duration"], max_duration)
             for chunk in decoder.preprocess(path, **preprocess_params):
                 yield {"video": video, "chunk": chunk}
     except Exception as error:  # noqa: BLE001  (any failure of one video becomes its error row)

@@ -54,7 +54,7 @@ from .sampling import (
     FrameSampling,
 )
 from .sources import local_media_path
-from .types import MediaError, MediaInfo, VideoWindow
+from .types import MediaError, MediaInfo, VideoWindow, check_duration
 from .writing import write_video
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "VideoArrays",
     "VideoFile",
     "VideoWindow",
+    "check_duration",
     "frames_from_array",
     "local_media_path",
     "prepare_audio_array",

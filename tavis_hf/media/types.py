@@ -13,6 +13,16 @@ class MediaError(ValueError):
     """A media input cannot be used: missing stream, corrupt or non-media file, no frames, unreachable URL."""
 
 
+def check_duration(name: str, duration: float, max_duration: float | None) -> None:
+    """Raise a one-line :class:`MediaError` when a video of `duration` seconds (`name`, as the user gave it) is longer
+    than `max_duration` (None: no limit)."""
+    if max_duration is not None and duration > max_duration:
+        raise MediaError(
+            f"{name} is {duration:.1f} s long, over the limit of {max_duration:g} s; trim it (e.g. `ffmpeg -i in.mp4 "
+            "-t 60 -c copy out.mp4`) or raise the limit (max_duration, --max-duration)"
+        )
+
+
 @dataclass
 class MediaInfo:
     """What a media file contains.
@@ -66,4 +76,4 @@ class VideoWindow:
     sampling_rate: int = SAMPLING_RATE
 
 
-__all__ = ["MediaError", "MediaInfo", "VideoWindow"]
+__all__ = ["MediaError", "MediaInfo", "VideoWindow", "check_duration"]

@@ -160,18 +160,18 @@ def test_segment_folder_without_videos(run_cli, tmp_path):
     _assert_one_line_error(status, err, "segment", "holds no existing video file", "videos")
 
 
-def test_segment_file_without_sound(run_cli, media):
-    status, _, err = run_cli("segment", media["without_sound"], "--model", "m")
+def test_segment_file_without_sound(run_cli, media, tiny_model_dir):
+    status, _, err = run_cli("segment", media["without_sound"], "--model", tiny_model_dir)
     _assert_one_line_error(status, err, "segment", "no audio stream", "without_sound.mp4")
 
 
-def test_segment_not_a_media_file(run_cli, media):
-    status, _, err = run_cli("segment", media["not_media"], "--model", "m")
+def test_segment_not_a_media_file(run_cli, media, tiny_model_dir):
+    status, _, err = run_cli("segment", media["not_media"], "--model", tiny_model_dir)
     _assert_one_line_error(status, err, "segment", "not a readable media file")
 
 
-def test_segment_overlong_video(run_cli, media):
-    status, _, err = run_cli("segment", media["with_sound"], "--model", "m", "--max-duration", "1.5")
+def test_segment_overlong_video(run_cli, media, tiny_model_dir):
+    status, _, err = run_cli("segment", media["with_sound"], "--model", tiny_model_dir, "--max-duration", "1.5")
     _assert_one_line_error(status, err, "segment", "s long, over the limit of 1.5 s", "--max-duration")
 
 

@@ -12,16 +12,19 @@ from ..helpers import serve_folder
 
 
 def test_segment_accepts_a_url_like_the_pipeline(run_cli, media, tiny_model_dir, tmp_path):
+    """The URL is downloaded once (duration check, frames and overlay) and named in the summary."""
     served = tmp_path / "served"
     served.mkdir()
     shutil.copy(media["with_sound"], served / "clip.mp4")
-    with serve_folder(served) as base:
+    requests = []
+    with serve_folder(served, requests) as base:
         url = f"{base}/clip.mp4"
         status, out, err = run_cli("segment", url, "--model", tiny_model_dir, "--output-dir", tmp_path / "out",
                                    "--no-progress")  # fmt: skip
     assert status == 0, err
     summary = json.loads(out)
     assert summary["video"] == url and summary["num_frames"] == 2  # 2 s at 1 fps
+    assert requests == ["/clip.mp4"]
     assert (tmp_path / "out" / "overlay.mp4").is_file() and len(list((tmp_path / "out" / "masks").iterdir())) == 2
 
 
