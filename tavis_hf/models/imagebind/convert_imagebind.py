@@ -136,9 +136,8 @@ def load_checkpoint_state_dict(path: str | os.PathLike) -> dict[str, torch.Tenso
             raise ValueError(f"{path} is not a readable {kind} ({_first_line(error)})") from error
         raise ValueError(
             f"{path} holds pickled Python objects besides tensors: only safetensors or weights-only (tensor-only) "
-            "checkpoints are accepted, because loading pickles runs arbitrary code. If you trust the file, keep its "
-            f"tensors and convert the result: python -c \"import torch; sd = torch.load('{path}', weights_only=False); "
-            f"torch.save({{k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}}, '{path.stem}-weights.pth')\""
+            "checkpoints are accepted, because loading a pickle can run arbitrary code; where you trust the file, "
+            "save only its tensors (a state dict of tensors, or safetensors) and give that file"
         ) from error
     except (RuntimeError, EOFError, KeyError, SafetensorError) as error:
         raise ValueError(f"{path} is not a readable {kind} ({_first_line(error)}); is the file complete?") from error
