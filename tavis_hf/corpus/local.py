@@ -41,8 +41,11 @@ class DecodedVideos(IterableDataset):
     def __iter__(self):
         worker = get_worker_info()
         videos = self.videos if worker is None else self.videos[worker.id :: worker.num_workers]
-        if worker is not None:
-            torch.set_num_threads(1)  # the workers and the model share the cores
+        if worker is None:  # in the replica's own process: nothing to send
+            for video in videos:
+                yield from decoded_items(self.decoder, video, self.preprocess_params, self.max_duration)
+            return
+        torch.set_num_threads(1)  # the workers and the model share the cores
         for video in videos:
             for item in decoded_items(self.decoder, video, self.preprocess_params, self.max_duration):
                 if "chunk" in item:
@@ -51,9 +54,9 @@ class DecodedVideos(IterableDataset):
 
 
 def _received(item: dict, dtype: torch.dtype) -> dict:
-    """A worker's item with its arrays back as tensors in `dtype`."""
+    """An item with its arrays (from a worker) or float32 tensors (decoded in this process) as tensors in `dtype`."""
     if "chunk" in item:
-        item["chunk"] = {k: torch.from_numpy(v).to(dtype) if isinstance(v, np.ndarray) else v
+        item["chunk"] = {k: torch.as_tensor(v).to(dtype) if isinstance(v, (np.ndarray, torch.Tensor)) else v
                          for k, v in item["chunk"].items()}  # fmt: skip
     return item
 
